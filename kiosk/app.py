@@ -1,0 +1,109 @@
+"""The composition root: config → devices, gateway, services → a terminal the UI runs.
+
+The only place that knows which concrete drivers, simulators and backend a
+terminal uses. Everything below it is handed what it needs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiosk.api.client import GatewayClient
+from kiosk.config import Config, data_dir
+from kiosk.devices.base import Device
+from kiosk.devices.camera import SimulatedCamera
+from kiosk.devices.card_reader import CardFiles, SimulatedCardReader
+from kiosk.devices.printer import SimulatedPrinter
+from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
+from kiosk.identity.card import IDENTITY_FILE, PHOTO_FILE, IdCard, encode_identity
+from kiosk.identity.face import FaceMatcher, SimulatedFaceMatcher
+from kiosk.sandbox.demo import DEMO_CITIZENS, DemoCitizen, portrait_jpeg
+from kiosk.services.contract import Service
+from kiosk.services.registry import Registry, load_services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Terminal:
+    config: Config
+    home: Path
+    backend_url: str
+    gateway: GatewayClient
+    devices: dict[str, Device]
+    face_matcher: FaceMatcher
+    registry: Registry
+    services: list[Service]
+    sandbox: object | None = None
+    closers: list = field(default_factory=list)
+
+    @property
+    def simulated_devices(self) -> list[str]:
+        return [name for name, d in self.devices.items() if d.simulated]
+
+    def close(self) -> None:
+        for device in self.devices.values():
+            device.close()
+        if self.sandbox is not None:
+            self.sandbox.stop()  # type: ignore[attr-defined]
+
+
+def demo_card_files(citizen: DemoCitizen) -> CardFiles:
+    card = IdCard(citizen.card_number, citizen.id_number, citizen.name_zh, citizen.name_latin,
+                  citizen.sex, citizen.date_of_birth, citizen.issue_date, citizen.expiry_date,
+                  bytearray())
+    return {IDENTITY_FILE: encode_identity(card), PHOTO_FILE: portrait_jpeg(citizen)}
+
+
+def build_terminal(config: Config, *, backend_url: str | None = None) -> Terminal:
+    home = data_dir(config.terminal.data_dir or None)
+    sandbox = None
+    url = backend_url or config.backend.url
+    token = config.backend.terminal_token
+    if backend_url is None and config.uses_embedded_sandbox:
+        from kiosk.sandbox.server import SandboxServer
+
+        sandbox = SandboxServer(home / "sandbox" / "gateway.db",
+                                terminals={config.terminal.id: token})
+        sandbox.start()
+        url = sandbox.url
+        log.info("embedded sandbox gateway at %s", url)
+    gateway = GatewayClient(url, config.terminal.id, token,
+                            connect_timeout=config.backend.connect_timeout_s,
+                            read_timeout=config.backend.read_timeout_s,
+                            retries=config.backend.retries)
+    devices = _simulated_devices(config, home)
+    registry = load_services()
+    return Terminal(config, home, url, gateway, devices, SimulatedFaceMatcher(), registry,
+                    registry.enabled(config.enabled_services), sandbox)
+
+
+def _simulated_devices(config: Config, home: Path) -> dict[str, Device]:
+    reader_opts = config.device("card_reader").options
+    camera_opts = config.device("camera").options
+    printer_opts = config.device("printer").options
+    cards = {c.card_number: demo_card_files(c) for c in DEMO_CITIZENS}
+    reader = SimulatedCardReader(cards, read_delay_s=float(reader_opts.get("read_delay_s", 0.8)))
+    camera = SimulatedCamera(fps=float(camera_opts.get("fps", 12)))
+    printer = SimulatedPrinter(home / "printed", sheets=int(printer_opts.get("sheets", 500)),
+                               seconds_per_page=float(printer_opts.get("seconds_per_page", 0.8)))
+    # Who stands at the simulated camera: the holder of the inserted demo card,
+    # unless the config says a stranger (or nobody) does, to demo a refusal.
+    subject = str(camera_opts.get("subject", "holder"))
+
+    def person_follows_card(device: Device, status: DeviceStatus) -> None:
+        if isinstance(status, CardReaderStatus) and status.media is Media.PRESENT:
+            key = reader.inserted
+            holder = next((c for c in DEMO_CITIZENS if c.card_number == key), None)
+            if holder is None or subject == "nobody":
+                camera.set_person(None, None)
+            elif subject == "stranger":
+                other = next(c for c in DEMO_CITIZENS if c is not holder)
+                camera.set_person(portrait_jpeg(other), "stranger")
+            else:
+                camera.set_person(portrait_jpeg(holder), "holder")
+
+    reader.subscribe(person_follows_card)
+    return {"card_reader": reader, "camera": camera, "printer": printer}

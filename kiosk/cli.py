@@ -1,0 +1,170 @@
+"""The ``kiosk`` command: demo, sandbox, services, config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from kiosk.config import ConfigError, data_dir, load
+from kiosk.i18n import LANGUAGES
+
+HEADLESS_HELP = """\
+kiosk: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).
+  On a desktop, run it there; on a server, under a virtual screen:
+      xvfb-run -s "-screen 0 1920x1080x24" ./run demo --windowed
+  or run a scripted citizen headless, which saves every screen as PNG:
+      QT_QPA_PLATFORM=offscreen ./run demo --autopilot ssm.voucher-print --out out/
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as e:
+        print(f"kiosk: configuration error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk", description="Government self-service kiosk")
+    p.add_argument("--config", type=Path, default=os.environ.get("KIOSK_CONFIG"),
+                   help="terminal config (TOML); default: built-in demo settings")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="the kiosk on simulated devices and the sandbox")
+    demo.add_argument("--windowed", action="store_true", help="a normal window, not full screen")
+    demo.add_argument("--lang", choices=LANGUAGES, help="start language")
+    demo.add_argument("--backend", metavar="URL", help="use this gateway, not the embedded one")
+    demo.add_argument("--autopilot", metavar="SERVICE_ID", help="run a scripted citizen")
+    demo.add_argument("--out", type=Path, help="autopilot: where screens and documents go")
+    demo.add_argument("--card", default="C0000001", help="autopilot: demo card to insert")
+    demo.set_defaults(func=_demo)
+
+    sandbox = sub.add_parser("sandbox", help="the sandbox gateway")
+    sandbox_sub = sandbox.add_subparsers(metavar="ACTION")
+    serve = sandbox_sub.add_parser("serve", help="run the sandbox gateway in the foreground")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700)
+    serve.set_defaults(func=_sandbox_serve)
+
+    services = sub.add_parser("services", help="installed services")
+    services_sub = services.add_subparsers(metavar="ACTION")
+    listing = services_sub.add_parser("list", help="every loaded service")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=_services_list)
+
+    config = sub.add_parser("config", help="terminal configuration")
+    config_sub = config.add_subparsers(metavar="ACTION")
+    validate = config_sub.add_parser("validate", help="check a config file")
+    validate.add_argument("file", type=Path)
+    validate.set_defaults(func=_config_validate)
+    return p
+
+
+def _logging(home: Path) -> None:
+    logs = home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO, filename=logs / "kiosk.log",
+        format="%(asctime)s %(levelname)s %(name)s %(threadName)s: %(message)s")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    config = load(args.config)
+    if args.autopilot:
+        if args.out is None:
+            print("kiosk: --autopilot needs --out DIR", file=sys.stderr)
+            return 2
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    else:
+        from kiosk.ui.run import has_display
+
+        if not has_display():
+            print(HEADLESS_HELP, file=sys.stderr)
+            return 2
+    _logging(data_dir(config.terminal.data_dir or None))
+    from kiosk.app import build_terminal
+
+    terminal = build_terminal(config, backend_url=args.backend)
+    try:
+        if args.autopilot:
+            return _autopilot(terminal, args)
+        from kiosk.ui.run import run
+
+        return run(terminal, windowed=args.windowed, lang=args.lang)
+    finally:
+        terminal.close()
+
+
+def _autopilot(terminal: object, args: argparse.Namespace) -> int:
+    from kiosk.ui.autopilot import Autopilot
+    from kiosk.ui.run import application, build_kiosk, watch_backend
+    from kiosk.ui.theme import DESIGN_SIZE
+
+    if args.autopilot not in {s.id for s in terminal.services}:  # type: ignore[attr-defined]
+        print(f"kiosk: no enabled service {args.autopilot!r}", file=sys.stderr)
+        return 2
+    app = application()
+    kiosk = build_kiosk(terminal, lang=args.lang)  # type: ignore[arg-type]
+    kiosk.window.resize(*DESIGN_SIZE)
+    kiosk.window.show()
+    watch_backend(kiosk, terminal.gateway)  # type: ignore[attr-defined]
+    printer = terminal.devices["printer"]  # type: ignore[attr-defined]
+    pilot = Autopilot(kiosk, args.autopilot, args.out, lang=args.lang or "zh-Hant",
+                      card=args.card, printed_dir=getattr(printer, "out_dir", None))
+    pilot.start()
+    app.exec()
+    kiosk.host.shutdown()
+    print(pilot.result.to_json())
+    return 0 if pilot.result.outcome == "completed" else 1
+
+
+def _sandbox_serve(args: argparse.Namespace) -> int:
+    from kiosk.sandbox.server import serve
+
+    config = load(args.config)
+    home = data_dir(config.terminal.data_dir or None)
+    serve(home / "sandbox" / "gateway.db", args.host, args.port)
+    return 0
+
+
+def _services_list(args: argparse.Namespace) -> int:
+    from kiosk.services.registry import load_services
+
+    registry = load_services()
+    rows = [{"id": s.id, "department": s.department, "titles": dict(s.titles),
+             "needs": sorted(n.value for n in s.needs), "offline": s.offline.value}
+            for s in sorted(registry.services.values(), key=lambda s: s.id)]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for r in rows:
+            print(f"{r['id']:<32} {r['offline']:<7} {','.join(r['needs']):<28} "
+                  f"{r['titles']['en']}")
+    # Plugins that failed to load are reported, never fatal.
+    for f in registry.failures:
+        print(f"kiosk: service plugin {f.entry_point} ({f.distribution}) failed to load: "
+              f"{f.error}", file=sys.stderr)
+    return 0
+
+
+def _config_validate(args: argparse.Namespace) -> int:
+    load(args.file)
+    print(f"{args.file}: valid")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

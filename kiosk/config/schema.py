@@ -1,0 +1,204 @@
+"""The configuration schema: typed sections, validation with messages that name keys."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from kiosk.i18n import LANGUAGES
+
+CONFIG_VERSION = 1
+EMBEDDED_SANDBOX = "embedded-sandbox"
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the key and the problem."""
+
+
+@dataclass(frozen=True)
+class TerminalConfig:
+    id: str = "demo-terminal-01"
+    location: str = "Demo hall"
+    # Absent: $KIOSK_HOME or ~/.local/share/kiosk (see kiosk.config.paths).
+    data_dir: str = ""
+    languages: tuple[str, ...] = LANGUAGES
+    default_language: str = "zh-Hant"
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    # "embedded-sandbox" starts the sandbox gateway on 127.0.0.1 inside the kiosk.
+    url: str = EMBEDDED_SANDBOX
+    terminal_token: str = "sandbox-demo-token"
+    connect_timeout_s: float = 3.0
+    read_timeout_s: float = 10.0
+    retries: int = 2
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    idle_timeout_s: float = 60.0
+    idle_warning_s: float = 20.0
+    done_screen_s: float = 20.0
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    driver: str = "simulator"
+    # Driver-specific settings (simulator behaviour, device paths ...).
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    version: int = CONFIG_VERSION
+    terminal: TerminalConfig = field(default_factory=TerminalConfig)
+    backend: BackendConfig = field(default_factory=BackendConfig)
+    session: SessionConfig = field(default_factory=SessionConfig)
+    devices: dict[str, DeviceConfig] = field(default_factory=dict)
+    # Service ids, or "*" for every installed service.
+    enabled_services: tuple[str, ...] = ("*",)
+
+    @property
+    def uses_embedded_sandbox(self) -> bool:
+        return self.backend.url == EMBEDDED_SANDBOX
+
+    def device(self, name: str) -> DeviceConfig:
+        return self.devices.get(name, DeviceConfig())
+
+
+DEVICE_NAMES = ("card_reader", "camera", "printer")
+DEVICE_DRIVERS = {"card_reader": ("simulator",), "camera": ("simulator",),
+                  "printer": ("simulator",)}
+
+
+def load(path: str | Path | None) -> Config:
+    """Read and validate a config file; ``None`` gives the built-in defaults."""
+    if path is None:
+        return Config()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: cannot read the file ({e.__class__.__name__})") from None
+    return parse(text, source=str(p))
+
+
+def parse(text: str, source: str = "<config>") -> Config:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    try:
+        return _build(raw)
+    except ConfigError as e:
+        raise ConfigError(f"{source}: {e}") from None
+
+
+def _build(raw: dict[str, Any]) -> Config:
+    raw = dict(raw)
+    version = raw.pop("version", CONFIG_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ConfigError("version: must be a whole number")
+    if version > CONFIG_VERSION:
+        raise ConfigError(f"version: {version} is newer than this kiosk understands "
+                          f"({CONFIG_VERSION})")
+    if version < 1:
+        raise ConfigError("version: must be 1 or more")
+    terminal = _section(TerminalConfig, raw.pop("terminal", {}), "terminal")
+    backend = _section(BackendConfig, raw.pop("backend", {}), "backend")
+    session = _section(SessionConfig, raw.pop("session", {}), "session")
+    devices = _devices(raw.pop("devices", {}))
+    services = raw.pop("services", {})
+    if not isinstance(services, dict):
+        raise ConfigError("services: must be a table")
+    services = dict(services)
+    enabled = services.pop("enabled", ["*"])
+    if services:
+        raise ConfigError(f"services.{next(iter(services))}: unknown key")
+    if not isinstance(enabled, list) or not all(isinstance(s, str) and s for s in enabled):
+        raise ConfigError("services.enabled: must be a list of service ids (or [\"*\"])")
+    if raw:
+        raise ConfigError(f"{next(iter(raw))}: unknown key")
+    _check(terminal, backend, session)
+    return Config(version=CONFIG_VERSION, terminal=terminal, backend=backend, session=session,
+                  devices=devices, enabled_services=tuple(enabled))
+
+
+def _section(cls: type, table: Any, name: str) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{name}: must be a table")
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"{name}.{key}: unknown key")
+        default = getattr(cls(), key)
+        values[key] = _coerce(f"{name}.{key}", value, default)
+    return cls(**values)
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: must be true or false")
+        return value
+    if isinstance(default, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key}: must be a number, got {type(value).__name__}")
+        if value < 0:
+            raise ConfigError(f"{key}: must not be negative")
+        if isinstance(default, int) and not isinstance(value, int):
+            raise ConfigError(f"{key}: must be a whole number")
+        return type(default)(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: must be a string, got {type(value).__name__}")
+        return value
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key}: must be a list of strings")
+        return tuple(value)
+    raise ConfigError(f"{key}: unsupported value")
+
+
+def _devices(table: Any) -> dict[str, DeviceConfig]:
+    if not isinstance(table, dict):
+        raise ConfigError("devices: must be a table")
+    out: dict[str, DeviceConfig] = {}
+    for name, spec in table.items():
+        if name not in DEVICE_NAMES:
+            raise ConfigError(f"devices.{name}: unknown device (known: {', '.join(DEVICE_NAMES)})")
+        if not isinstance(spec, dict):
+            raise ConfigError(f"devices.{name}: must be a table")
+        spec = dict(spec)
+        driver = spec.pop("driver", "simulator")
+        if driver not in DEVICE_DRIVERS[name]:
+            raise ConfigError(f"devices.{name}.driver: {driver!r} is not one of "
+                              f"{', '.join(DEVICE_DRIVERS[name])}")
+        out[name] = DeviceConfig(driver=driver, options=spec)
+    return out
+
+
+def _check(terminal: TerminalConfig, backend: BackendConfig, session: SessionConfig) -> None:
+    if not terminal.id.strip():
+        raise ConfigError("terminal.id: must not be empty")
+    bad = [lang for lang in terminal.languages if lang not in LANGUAGES]
+    if bad or not terminal.languages:
+        raise ConfigError(f"terminal.languages: each must be one of {', '.join(LANGUAGES)}")
+    if terminal.default_language not in terminal.languages:
+        raise ConfigError("terminal.default_language: must be one of terminal.languages")
+    if backend.url != EMBEDDED_SANDBOX and not backend.url.startswith(("http://", "https://")):
+        raise ConfigError(f"backend.url: must be an http(s) URL or {EMBEDDED_SANDBOX!r}")
+    for key in ("connect_timeout_s", "read_timeout_s"):
+        if getattr(backend, key) <= 0:
+            raise ConfigError(f"backend.{key}: must be more than 0")
+    if session.idle_warning_s < 20:
+        # WCAG 2.2.1: at least 20 seconds to respond to a time-out warning.
+        raise ConfigError("session.idle_warning_s: must be at least 20 (WCAG 2.2.1)")
+    if session.idle_timeout_s <= 0:
+        raise ConfigError("session.idle_timeout_s: must be more than 0")

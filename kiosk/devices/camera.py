@@ -1,0 +1,103 @@
+"""The camera interface and its simulator.
+
+A camera streams frames to a callback from its own thread while started. The
+OpenCV driver and the simulator plug into the same seam.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+import time
+from collections.abc import Callable
+
+from kiosk.devices.base import Device
+from kiosk.devices.status import CameraStatus, DeviceState
+from kiosk.identity.frames import Frame
+
+FrameListener = Callable[[Frame], None]
+
+
+class Camera(Device):
+    kind = "camera"
+
+    def start(self, on_frame: FrameListener) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+
+class SimulatedCamera(Camera):
+    """Draws a person standing before the kiosk, swaying a little, at ``fps``.
+
+    ``set_person`` says who stands there: the holder (the demo shows the card's
+    own portrait), a stranger, or nobody; frames carry that as
+    ``simulated_subject`` for the simulated face matcher.
+    """
+
+    simulated = True
+
+    def __init__(self, *, fps: float = 12.0, size: tuple[int, int] = (640, 480),
+                 name: str = "camera") -> None:
+        super().__init__(name, CameraStatus(DeviceState.ONLINE))
+        self._fps = fps
+        self._size = size
+        self._portrait: bytes | None = None
+        self._subject: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def set_person(self, portrait_jpeg: bytes | None, subject: str | None = "holder") -> None:
+        self._portrait = portrait_jpeg
+        self._subject = subject if portrait_jpeg else None
+
+    def fail(self, detail: str = "camera_lost") -> None:
+        """The camera stops delivering frames, as a unplugged USB camera does."""
+        self._set_status(CameraStatus(DeviceState.HARDWARE_ERROR, detail, camera="inop"))
+
+    def recover(self) -> None:
+        self._set_status(CameraStatus(DeviceState.ONLINE))
+
+    def start(self, on_frame: FrameListener) -> None:
+        self.stop()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(on_frame, self._stop),
+                                        name=f"device-{self.name}-stream", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
+        self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        super().close()
+
+    def _run(self, on_frame: FrameListener, stop: threading.Event) -> None:
+        from PIL import Image, ImageDraw
+
+        w, h = self._size
+        base = Image.new("RGB", (w, h), "#c9ced6")
+        d = ImageDraw.Draw(base)
+        d.rectangle((0, h * 0.62, w, h), fill="#aab1bb")  # the hall behind the citizen
+        person = None
+        if self._portrait:
+            person = Image.open(io.BytesIO(self._portrait)).convert("RGB")
+            person = person.resize((int(h * 0.6), int(h * 0.75)))
+        start = time.monotonic()
+        interval = 1.0 / self._fps
+        while not stop.wait(interval):
+            if not self.status.usable:
+                continue
+            t = time.monotonic() - start
+            img = base.copy()
+            if person is not None:
+                dx = int(12 * math.sin(t * 1.7))
+                dy = int(5 * math.sin(t * 2.3))
+                img.paste(person, ((w - person.width) // 2 + dx, int(h * 0.14) + dy))
+            on_frame(Frame(w, h, bytearray(img.tobytes()), time.time(),
+                           self._subject if person is not None else None))

@@ -1,0 +1,113 @@
+"""The printer interface and its simulator.
+
+A printer takes a finished PDF and reports each job to its end. CUPS and
+ESC/POS drivers plug into the same seam; the simulator keeps every printout as
+a PDF file and can be told to run out of paper, open its cover or go offline.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.devices.base import Device, DeviceError
+from kiosk.devices.status import DeviceState, Paper, PrinterStatus
+
+_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+
+
+@dataclass(frozen=True)
+class PrintResult:
+    job_id: str
+    pages: int
+    # Where the simulator kept the printout; None for real printers.
+    path: Path | None = None
+
+
+def count_pdf_pages(pdf: bytes) -> int:
+    return len(_PAGE.findall(pdf))
+
+
+class Printer(Device):
+    kind = "printer"
+
+    def print_pdf(self, pdf: bytes, job_name: str) -> Future[PrintResult]:
+        """Print and wait for the job's end. Fails with ``DeviceError`` codes:
+        ``paper_out``, ``cover_open``, ``paper_jam``, ``offline``, ``bad_document``.
+        ``job_name`` is shown to technicians: never put personal data in it."""
+        raise NotImplementedError
+
+
+class SimulatedPrinter(Printer):
+    """Keeps every job as ``<out_dir>/<job>.pdf`` and counts sheets of paper."""
+
+    simulated = True
+
+    def __init__(self, out_dir: Path, *, sheets: int = 500, low_at: int = 50,
+                 seconds_per_page: float = 0.8, name: str = "printer") -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.sheets = sheets
+        self.low_at = low_at
+        self._seconds_per_page = seconds_per_page
+        self._fail_next: str | None = None
+        self._jobs = 0
+        super().__init__(name, self._paper_status())
+
+    def _paper_status(self, state: DeviceState = DeviceState.ONLINE) -> PrinterStatus:
+        paper = Paper.OUT if self.sheets <= 0 else Paper.LOW if self.sheets <= self.low_at \
+            else Paper.FULL
+        return PrinterStatus(state, "paper_out" if paper is Paper.OUT else "", paper=paper)
+
+    def load_paper(self, sheets: int) -> None:
+        self.sheets = sheets
+        self._set_status(self._paper_status())
+
+    def set_cover_open(self, is_open: bool) -> None:
+        base = self._paper_status()
+        self._set_status(PrinterStatus(base.device, "cover_open" if is_open else base.detail,
+                                       paper=base.paper, cover_open=is_open))
+
+    def set_offline(self, offline: bool) -> None:
+        self._set_status(self._paper_status(DeviceState.OFFLINE if offline else
+                                            DeviceState.ONLINE))
+
+    def fail_next_job(self, code: str) -> None:
+        """The next job fails with ``code`` (e.g. "paper_jam", "offline")."""
+        self._fail_next = code
+
+    def print_pdf(self, pdf: bytes, job_name: str) -> Future[PrintResult]:
+        return self.submit(self._print, pdf, job_name)
+
+    def _print(self, pdf: bytes, job_name: str) -> PrintResult:
+        status = self.status
+        if not status.usable:
+            raise DeviceError(status.reason or "offline")
+        pages = count_pdf_pages(pdf)
+        if not pdf.startswith(b"%PDF-") or pages == 0:
+            raise DeviceError("bad_document")
+        if pages > self.sheets:
+            self.sheets = 0
+            self._set_status(self._paper_status())
+            raise DeviceError("paper_out", "ran out during the job")
+        self._set_status(PrinterStatus(DeviceState.BUSY, paper=status.paper))
+        try:
+            time.sleep(self._seconds_per_page * pages)  # the printer's own pace
+            failure, self._fail_next = self._fail_next, None
+            if failure:
+                raise DeviceError(failure)
+            self._jobs += 1
+            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", job_name)
+            job_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{self._jobs:04d}-{safe}"
+            path = self.out_dir / f"{job_id}.pdf"
+            tmp = path.with_suffix(".part")
+            tmp.write_bytes(pdf)
+            tmp.replace(path)  # a printout is whole or absent
+            self.sheets -= pages
+            return PrintResult(job_id, pages, path)
+        finally:
+            if self.status.device is DeviceState.BUSY:
+                self._set_status(self._paper_status())

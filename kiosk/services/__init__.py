@@ -1,0 +1,1 @@
+"""Services: the plugin contract, the registry, the shared steps and the built-ins."""

@@ -1,0 +1,60 @@
+"""Find the installed services through the ``kiosk.services`` entry points.
+
+Built-in services register exactly as a department's own distribution does. A
+plugin that fails to import, raises, or breaks the contract is recorded as a
+``LoadFailure`` for diagnostics and never takes the kiosk down.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+
+from kiosk.services.contract import ENTRY_POINT_GROUP, Service
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    entry_point: str
+    distribution: str
+    error: str
+
+
+@dataclass
+class Registry:
+    services: dict[str, Service] = field(default_factory=dict)
+    failures: list[LoadFailure] = field(default_factory=list)
+
+    def enabled(self, enabled_ids: Iterable[str]) -> list[Service]:
+        """The services a terminal's config enables, in catalog order."""
+        wanted = list(enabled_ids)
+        if "*" in wanted:
+            return sorted(self.services.values(), key=lambda s: s.id)
+        return [self.services[i] for i in wanted if i in self.services]
+
+
+def load_services(eps: Iterable[EntryPoint] | None = None) -> Registry:
+    registry = Registry()
+    for ep in eps if eps is not None else entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist.name if ep.dist is not None else "?"
+        try:
+            obj = ep.load()
+            service = obj() if callable(obj) and not isinstance(obj, Service) else obj
+            if not isinstance(service, Service):
+                raise TypeError(f"entry point gives {type(service).__name__}, not a Service")
+            if service.id != ep.name:
+                raise ValueError(f"entry point name {ep.name!r} differs from id {service.id!r}")
+            if service.id in registry.services:
+                raise ValueError(f"service id {service.id!r} is already registered")
+        except Exception as e:  # isolate the plugin, whatever it raised
+            failure = LoadFailure(ep.name, dist, f"{e.__class__.__name__}: {e}")
+            registry.failures.append(failure)
+            log.error("service plugin %s from %s failed to load: %s", ep.name, dist,
+                      failure.error)
+            continue
+        registry.services[service.id] = service
+    return registry

@@ -1,0 +1,1 @@
+"""衛生局 · Serviços de Saúde · Health Bureau."""

@@ -1,0 +1,111 @@
+"""Start the Qt kiosk on a built terminal: window, host, journey, device events."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from kiosk.api.client import GatewayClient
+from kiosk.config import Config
+from kiosk.devices.base import Device
+from kiosk.devices.card_reader import SimulatedCardReader
+from kiosk.identity.face import FaceMatcher
+from kiosk.journey import Journey
+from kiosk.journey.host import ManualClock
+from kiosk.services.contract import Service
+from kiosk.ui.bridge import QtHost
+from kiosk.ui.theme import DESIGN_SIZE
+from kiosk.ui.window import KioskWindow, SimControls
+
+HEALTH_CHECK_S = 15.0
+
+
+class TerminalParts(Protocol):
+    """What the UI needs of a terminal (``kiosk.app.Terminal`` has it)."""
+
+    config: Config
+    devices: Mapping[str, Device]
+    services: Sequence[Service]
+    gateway: GatewayClient
+    face_matcher: FaceMatcher
+
+    @property
+    def simulated_devices(self) -> list[str]: ...
+
+
+@dataclass
+class Kiosk:
+    window: KioskWindow
+    host: QtHost
+    journey: Journey
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                or os.environ.get("QT_QPA_PLATFORM"))
+
+
+def application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("kiosk")
+    return app  # type: ignore[return-value]
+
+
+def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
+                clock: ManualClock | None = None) -> Kiosk:
+    """The window and journey of ``terminal``, not yet shown."""
+    cfg = terminal.config
+    reader = terminal.devices["card_reader"]
+    sim = None
+    if isinstance(reader, SimulatedCardReader):
+        sim = SimControls(reader.card_keys, reader.insert, reader.remove)
+    services = terminal.services
+    window = KioskWindow(cfg.terminal.languages, terminal.simulated_devices,
+                         {s.id: s.titles for s in services}, sim)
+    host = QtHost(window, clock=clock)
+    journey = Journey(host=host, services=services, devices=terminal.devices,
+                      gateway=terminal.gateway, face_matcher=terminal.face_matcher,
+                      terminal_id=cfg.terminal.id, languages=cfg.terminal.languages,
+                      default_lang=lang or cfg.terminal.default_language, timeouts=cfg.session)
+    host.attach(journey)
+    application().installEventFilter(window)
+    for device in terminal.devices.values():
+        device.subscribe(host.device_status)
+    return Kiosk(window, host, journey)
+
+
+def watch_backend(kiosk: Kiosk, gateway: GatewayClient) -> QTimer:
+    """Check the gateway now and every ``HEALTH_CHECK_S``; the catalog follows."""
+
+    def check() -> None:
+        kiosk.host.run_in_background(
+            gateway.health,
+            lambda _r, error: kiosk.journey.set_backend_online(error is None))
+
+    timer = QTimer(kiosk.host)
+    timer.timeout.connect(check)
+    timer.start(int(HEALTH_CHECK_S * 1000))
+    check()
+    return timer
+
+
+def run(terminal: TerminalParts, *, windowed: bool = False, lang: str | None = None) -> int:
+    app = application()
+    kiosk = build_kiosk(terminal, lang=lang)
+    kiosk.window.resize(*DESIGN_SIZE)
+    if windowed:
+        kiosk.window.show()
+    else:
+        kiosk.window.showFullScreen()
+    watch_backend(kiosk, terminal.gateway)
+    kiosk.journey.start()
+    try:
+        return app.exec()
+    finally:
+        kiosk.host.shutdown()

@@ -1,0 +1,253 @@
+"""The screens: each draws one kind of ``View`` and emits the citizen's taps.
+
+A screen holds no state of its own beyond what it draws: the journey decides
+what is shown, the screen only renders it in the citizen's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.i18n import LANGUAGE_NAMES, t
+from kiosk.identity.frames import Frame
+from kiosk.journey import View
+from kiosk.services.contract import Need
+from kiosk.ui.theme import PALETTE, SIZES
+from kiosk.ui.widgets import Illustration, action_button, clear, label
+
+Tr = Callable[..., str]
+CENTER = Qt.AlignmentFlag.AlignCenter
+
+
+class Screen(QWidget):
+    acted = Signal(str, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(SIZES.margin * 2, SIZES.margin, SIZES.margin * 2,
+                                     SIZES.margin)
+        self.body.setSpacing(SIZES.gap)
+
+    def render(self, view: View, tr: Tr) -> None:
+        clear(self.body)
+        self.build(view, tr)
+        for button in self.findChildren(QPushButton):
+            action = button.property("action")
+            if action:
+                button.clicked.connect(
+                    lambda _=False, a=action, v=button.property("value"): self.acted.emit(a, v))
+
+    def build(self, view: View, tr: Tr) -> None:
+        raise NotImplementedError
+
+    def centred(self, *widgets: QWidget) -> None:
+        self.body.addStretch(1)
+        for w in widgets:
+            self.body.addWidget(w, 0, CENTER)
+        self.body.addStretch(1)
+
+
+class AttractScreen(Screen):
+    def build(self, view: View, tr: Tr) -> None:
+        widgets: list[QWidget] = [Illustration("card", 300), label(tr("attract.title"), "display",
+                                  align=CENTER), label(tr("attract.subtitle"), "body",
+                                  align=CENTER)]
+        notice = view.data.get("notice")
+        if notice:
+            widgets.append(label(tr(notice), "muted", align=CENTER, name="Notice"))
+        start = action_button(tr("attract.start"), "start", role="primary")
+        start.setMinimumWidth(520)
+        widgets += [start, label(tr("attract.hint"), "muted", align=CENTER)]
+        self.centred(*widgets)
+
+
+class LanguageScreen(Screen):
+    def build(self, view: View, tr: Tr) -> None:
+        # The citizen has not chosen yet: ask in every language at once.
+        prompt = " · ".join(t("language.prompt", lang) for lang in view.data["languages"])
+        self.body.addStretch(1)
+        self.body.addWidget(label(prompt, "title", align=CENTER))
+        row = QHBoxLayout()
+        row.setSpacing(SIZES.gap * 2)
+        row.addStretch(1)
+        for lang in view.data["languages"]:
+            b = action_button(LANGUAGE_NAMES[lang], "choose_lang", lang, role="primary")
+            b.setMinimumSize(420, 200)
+            row.addWidget(b)
+        row.addStretch(1)
+        self.body.addLayout(row)
+        self.body.addWidget(label(tr("language.note"), "muted", align=CENTER))
+        self.body.addStretch(2)
+
+
+class CatalogScreen(Screen):
+    def build(self, view: View, tr: Tr) -> None:
+        self.body.addWidget(label(tr("catalog.title"), "title"))
+        catalog = view.data.get("catalog", [])
+        if not catalog:
+            self.centred(label(tr("catalog.empty"), "body", align=CENTER))
+            return
+        grid = QGridLayout()
+        grid.setSpacing(SIZES.gap)
+        row = 0
+        for dept in sorted({s.department for s, _ in catalog}):
+            grid.addWidget(label(tr(f"department.{dept}"), "department"), row, 0, 1, 3)
+            row += 1
+            for col, (service, avail) in enumerate(s for s in catalog if s[0].department == dept):
+                needs = " · ".join(tr(f"need.{n.value}") for n in sorted(service.needs, key=_order))
+                lines = [service.title(view.lang), tr("catalog.needs", needs=needs)]
+                if not avail.available:
+                    lines.append(f"{tr('catalog.unavailable')}: {tr(avail.reason)}")
+                b = action_button("\n".join(lines), "service", service.id, role="service")
+                b.setEnabled(avail.available)
+                grid.addWidget(b, row + col // 3, col % 3)
+            row += 1 + (len(catalog) - 1) // 3
+        for col in range(3):
+            grid.setColumnStretch(col, 1)
+        self.body.addLayout(grid)
+        self.body.addStretch(1)
+
+
+def _order(need: Need) -> int:
+    return list(Need).index(need)
+
+
+class MessageScreen(Screen):
+    """insert_card, progress, done and error: an illustration, a message, actions."""
+
+    def build(self, view: View, tr: Tr) -> None:
+        data = view.data
+        kind = view.screen
+        widgets: list[QWidget] = []
+        if kind == "insert_card":
+            widgets += [Illustration("card", 320), label(tr(data["message"]), "title",
+                                                         align=CENTER)]
+        elif kind == "progress":
+            bar = QProgressBar()
+            bar.setRange(0, 0)  # busy: it moves for as long as the citizen waits
+            bar.setTextVisible(False)
+            bar.setFixedWidth(720)
+            widgets += [Illustration("wait", 200), label(tr(data["message"]), "title",
+                                                         align=CENTER), bar]
+        elif kind == "done":
+            finish = action_button(tr("nav.finish"), "finish", role="primary")
+            widgets += [Illustration("done", 220), label(tr("done.title"), "success",
+                                                         align=CENTER),
+                        label(tr(data["message"]), "title", align=CENTER),
+                        label(tr("done.thanks"), "muted", align=CENTER), finish]
+        else:  # error
+            widgets += [Illustration("error", 200), label(tr("error.title"), "error",
+                                                          align=CENTER),
+                        label(tr(data["message"]), "title", align=CENTER)]
+            row = QWidget()
+            buttons = QHBoxLayout(row)
+            buttons.setSpacing(SIZES.gap)
+            if data.get("retry"):
+                buttons.addWidget(action_button(tr("nav.retry"), "retry", role="primary"))
+            buttons.addWidget(action_button(tr("nav.ok"), "cancel"))
+            widgets.append(row)
+        self.centred(*widgets)
+
+
+class FaceScreen(Screen):
+    PREVIEW = (720, 540)
+
+    def build(self, view: View, tr: Tr) -> None:
+        row = QHBoxLayout()
+        row.setSpacing(SIZES.gap * 2)
+        self.preview = QLabel()
+        self.preview.setObjectName("CameraPreview")
+        self.preview.setFixedSize(*self.PREVIEW)
+        self.preview.setStyleSheet(f"background: {PALETTE.text}; border-radius: 18px;")
+        self.preview.setAlignment(CENTER)
+        row.addWidget(self.preview)
+        text = QVBoxLayout()
+        text.addStretch(1)
+        text.addWidget(label(tr(view.data["message"]), "title"))
+        text.addWidget(label(tr("face.attempt", attempt=view.data["attempt"],
+                                attempts=view.data["attempts"]), "muted"))
+        text.addWidget(label(tr("face.privacy"), "muted"))
+        text.addStretch(1)
+        row.addLayout(text, 1)
+        self.body.addStretch(1)
+        self.body.addLayout(row)
+        self.body.addStretch(1)
+
+    def show_frame(self, frame: Frame) -> None:
+        image = QImage(bytes(frame.rgb), frame.width, frame.height, frame.width * 3,
+                       QImage.Format.Format_RGB888)
+        pixmap = QPixmap.fromImage(image).scaled(
+            *self.PREVIEW, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+            Qt.TransformationMode.SmoothTransformation)
+        p = QPainter(pixmap)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QPen(QColor(PALETTE.card), 6, Qt.PenStyle.DashLine))
+        w, h = pixmap.width(), pixmap.height()
+        p.drawEllipse(QRectF(w * 0.32, h * 0.12, w * 0.36, h * 0.66))  # where the face goes
+        p.end()
+        self.preview.setPixmap(pixmap)
+
+
+class QuantityScreen(Screen):
+    def build(self, view: View, tr: Tr) -> None:
+        d = view.data
+        self.body.addWidget(label(tr(d["title"]), "title", align=CENTER))
+        self.body.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        fewer = action_button("−", "fewer", role="stepper")
+        fewer.setAccessibleName(tr("quantity.fewer"))
+        fewer.setEnabled(d["count"] > 1)
+        more = action_button("+", "more", role="stepper")
+        more.setAccessibleName(tr("quantity.more"))
+        more.setEnabled(d["count"] < d["maximum"])
+        count = label(f"{d['count']} {tr(d['unit'])}", "display", align=CENTER, name="Count")
+        count.setMinimumWidth(420)
+        for w in (fewer, count, more):
+            row.addWidget(w)
+        row.addStretch(1)
+        self.body.addLayout(row)
+        panel = QFrame()
+        panel.setProperty("role", "panel")
+        facts = QVBoxLayout(panel)
+        facts.setContentsMargins(SIZES.margin, SIZES.gap, SIZES.margin, SIZES.gap)
+        for key in ("quantity.available", "quantity.each", "quantity.total"):
+            facts.addWidget(label(tr(key, **d), "body", align=CENTER))
+        if d.get("valid_until"):
+            facts.addWidget(label(tr("quantity.valid_until", valid_until=d["valid_until"]),
+                                  "muted", align=CENTER))
+        self.body.addWidget(panel, 0, CENTER)
+        self.body.addStretch(1)
+        confirm = action_button(tr("nav.confirm"), "confirm", role="primary")
+        confirm.setMinimumWidth(520)
+        self.body.addWidget(confirm, 0, CENTER)
+
+
+SCREENS: dict[str, type[Screen]] = {
+    "attract": AttractScreen,
+    "language": LanguageScreen,
+    "catalog": CatalogScreen,
+    "insert_card": MessageScreen,
+    "progress": MessageScreen,
+    "done": MessageScreen,
+    "error": MessageScreen,
+    "face": FaceScreen,
+    "quantity": QuantityScreen,
+}
+
+

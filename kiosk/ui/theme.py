@@ -1,0 +1,122 @@
+"""The design system, in one place: colours, type, sizes, spacing.
+
+Sized for a public touchscreen read standing up, by the elderly too: touch
+targets of at least 96 px (well over the 60 px floor), body text 28 px, and
+colour pairs with a contrast of at least 4.5:1 (checked by the tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FONT_FAMILIES = ("Noto Sans CJK TC", "Noto Sans", "DejaVu Sans")
+DESIGN_SIZE = (1920, 1080)
+
+
+@dataclass(frozen=True)
+class Palette:
+    primary: str = "#0a5c63"  # deep teal: the government's own, calm and legible
+    primary_dark: str = "#073f44"
+    on_primary: str = "#ffffff"
+    accent: str = "#b8860b"  # gold: the emblem's colour, used sparingly
+    surface: str = "#f4f6f7"
+    card: str = "#ffffff"
+    text: str = "#16202a"
+    text_muted: str = "#4a5764"
+    border: str = "#cdd5db"
+    disabled_bg: str = "#e4e8eb"
+    disabled_text: str = "#59636d"
+    danger: str = "#a4262c"
+    success: str = "#1e6b3a"
+    sim: str = "#7a4b00"
+    sim_bg: str = "#fff4d6"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    body: int = 28
+    small: int = 24
+    title: int = 52
+    display: int = 84
+    button_height: int = 96
+    button_min_width: int = 200
+    radius: int = 18
+    gap: int = 24
+    margin: int = 48
+    bar_height: int = 112
+
+
+PALETTE = Palette()
+SIZES = Sizes()
+
+
+def contrast_ratio(fg: str, bg: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+# Foreground/background pairs the stylesheet uses for text.
+TEXT_PAIRS = (
+    ("text", "surface"), ("text", "card"), ("text_muted", "surface"), ("text_muted", "card"),
+    ("on_primary", "primary"), ("on_primary", "primary_dark"), ("disabled_text", "disabled_bg"),
+    ("danger", "card"), ("success", "card"), ("sim", "sim_bg"), ("primary", "card"),
+)
+
+
+def stylesheet(p: Palette = PALETTE, s: Sizes = SIZES) -> str:
+    families = ", ".join(f'"{f}"' for f in FONT_FAMILIES)
+    return f"""
+* {{ font-family: {families}; font-size: {s.body}px; color: {p.text}; }}
+#KioskWindow, #Screens > QWidget {{ background: {p.surface}; }}
+#TopBar {{ background: {p.primary}; }}
+#TopBar QLabel {{ color: {p.on_primary}; }}
+#TopBar #Government {{ font-size: {s.small}px; }}
+#TopBar #Kiosk {{ font-size: {s.body}px; font-weight: bold; }}
+#TopBar #StepLabel {{ font-size: {s.small}px; }}
+#TopBar #ServiceTitle {{ font-size: {s.body}px; font-weight: bold; }}
+QPushButton[role="lang"] {{
+  background: transparent; color: {p.on_primary}; border: 2px solid {p.on_primary};
+  border-radius: {s.radius}px; min-height: 72px; padding: 0 24px; font-size: {s.small}px; }}
+QPushButton[role="lang"]:checked {{ background: {p.on_primary}; color: {p.primary}; }}
+#BottomBar {{ background: {p.card}; border-top: 1px solid {p.border}; }}
+QPushButton {{
+  min-height: {s.button_height}px; min-width: {s.button_min_width}px; padding: 0 36px;
+  border-radius: {s.radius}px; font-size: {s.body}px; font-weight: bold;
+  background: {p.card}; color: {p.primary}; border: 3px solid {p.primary}; }}
+QPushButton:pressed {{ background: {p.disabled_bg}; }}
+QPushButton[role="primary"] {{ background: {p.primary}; color: {p.on_primary};
+  border: 3px solid {p.primary}; }}
+QPushButton[role="primary"]:pressed {{ background: {p.primary_dark}; }}
+QPushButton[role="service"] {{ text-align: left; padding: 20px 28px; min-height: 150px;
+  background: {p.card}; color: {p.text}; border: 2px solid {p.border}; font-weight: normal; }}
+QPushButton[role="service"]:disabled {{ background: {p.disabled_bg}; color: {p.disabled_text}; }}
+QPushButton[role="sim"] {{ background: {p.sim_bg}; color: {p.sim}; border: 3px dashed {p.sim};
+  min-height: 72px; font-size: {s.small}px; }}
+QPushButton[role="stepper"] {{ min-width: 120px; min-height: 120px; font-size: {s.title}px;
+  border-radius: 60px; padding: 0; }}
+QLabel[role="title"] {{ font-size: {s.title}px; font-weight: bold; color: {p.text}; }}
+QLabel[role="display"] {{ font-size: {s.display}px; font-weight: bold; color: {p.primary}; }}
+QLabel[role="body"] {{ font-size: {s.body}px; color: {p.text}; }}
+QLabel[role="muted"] {{ font-size: {s.small}px; color: {p.text_muted}; }}
+QLabel[role="error"] {{ font-size: {s.title}px; font-weight: bold; color: {p.danger}; }}
+QLabel[role="success"] {{ font-size: {s.title}px; font-weight: bold; color: {p.success}; }}
+QLabel[role="department"] {{ font-size: {s.small}px; font-weight: bold; color: {p.primary};
+  padding-top: 8px; }}
+QLabel#SimBadge {{ background: {p.sim_bg}; color: {p.sim}; border: 2px dashed {p.sim};
+  border-radius: 10px; padding: 6px 14px; font-size: {s.small}px; font-weight: bold; }}
+QFrame[role="panel"] {{ background: {p.card}; border: 1px solid {p.border};
+  border-radius: {s.radius}px; }}
+QFrame[role="simpanel"] {{ background: {p.sim_bg}; border: 2px dashed {p.sim};
+  border-radius: {s.radius}px; }}
+#IdleOverlay {{ background: rgba(10, 20, 28, 170); }}
+#IdleDialog {{ background: {p.card}; border-radius: {s.radius}px; }}
+QProgressBar {{ border: none; background: {p.disabled_bg}; border-radius: 8px; max-height: 16px; }}
+QProgressBar::chunk {{ background: {p.primary}; border-radius: 8px; }}
+"""

@@ -1,0 +1,115 @@
+"""Small building blocks shared by the screens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QLabel, QLayout, QPushButton, QSizePolicy, QWidget
+
+from kiosk.ui.theme import PALETTE
+
+
+def label(text: str, role: str = "body", *, align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft,
+          name: str | None = None) -> QLabel:
+    w = QLabel(text)
+    w.setProperty("role", role)
+    w.setWordWrap(True)
+    w.setAlignment(align | Qt.AlignmentFlag.AlignVCenter)
+    w.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+    if name:
+        w.setObjectName(name)
+    return w
+
+
+def action_button(text: str, action: str, value: Any = None, *, role: str = "") -> QPushButton:
+    """A button that stands for a journey action. Its object name is
+    ``act:<action>[:<value>]``, which the autopilot and the tests tap by."""
+    b = QPushButton(text)
+    b.setObjectName(f"act:{action}" if value is None else f"act:{action}:{value}")
+    b.setProperty("action", action)
+    b.setProperty("value", value)
+    if role:
+        b.setProperty("role", role)
+    b.setCursor(Qt.CursorShape.PointingHandCursor)
+    b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return b
+
+
+def clear(layout: QLayout) -> None:
+    """Remove and delete every item of ``layout``, nested layouts included."""
+    while layout.count():
+        item = layout.takeAt(0)
+        if item.widget() is not None:
+            item.widget().deleteLater()
+        elif item.layout() is not None:
+            clear(item.layout())
+
+
+class Illustration(QWidget):
+    """Simple line drawings that say what to do without words: a card going into
+    the reader, a tick for done, a warning sign for errors, a printer."""
+
+    def __init__(self, kind: str, size: int = 260) -> None:
+        super().__init__()
+        self.kind = kind
+        self.setFixedSize(size, size)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        s = self.width()
+        primary = QColor(PALETTE.primary)
+        getattr(self, f"_draw_{self.kind}", self._draw_card)(p, s, primary)
+        p.end()
+
+    def _draw_card(self, p: QPainter, s: float, c: QColor) -> None:
+        p.setPen(QPen(c, 6))
+        p.setBrush(QColor(PALETTE.card))
+        p.drawRoundedRect(QRectF(s * 0.18, s * 0.08, s * 0.64, s * 0.44), 16, 16)
+        p.setBrush(QColor(PALETTE.accent))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.drawRoundedRect(QRectF(s * 0.26, s * 0.2, s * 0.14, s * 0.11), 5, 5)
+        p.setPen(QPen(c, 6))
+        p.drawLine(QPointF(s * 0.5, s * 0.56), QPointF(s * 0.5, s * 0.78))
+        p.drawLine(QPointF(s * 0.42, s * 0.70), QPointF(s * 0.5, s * 0.78))
+        p.drawLine(QPointF(s * 0.58, s * 0.70), QPointF(s * 0.5, s * 0.78))
+        p.setBrush(QColor(PALETTE.primary_dark))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.drawRoundedRect(QRectF(s * 0.12, s * 0.84, s * 0.76, s * 0.08), 8, 8)
+
+    def _draw_done(self, p: QPainter, s: float, c: QColor) -> None:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(PALETTE.success))
+        p.drawEllipse(QRectF(s * 0.1, s * 0.1, s * 0.8, s * 0.8))
+        pen = QPen(QColor(PALETTE.card), s * 0.08)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        p.setPen(pen)
+        path = QPainterPath(QPointF(s * 0.3, s * 0.52))
+        path.lineTo(QPointF(s * 0.45, s * 0.66))
+        path.lineTo(QPointF(s * 0.72, s * 0.37))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawPath(path)
+
+    def _draw_error(self, p: QPainter, s: float, c: QColor) -> None:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(PALETTE.danger))
+        path = QPainterPath(QPointF(s * 0.5, s * 0.1))
+        path.lineTo(QPointF(s * 0.92, s * 0.86))
+        path.lineTo(QPointF(s * 0.08, s * 0.86))
+        path.closeSubpath()
+        p.drawPath(path)
+        p.setBrush(QColor(PALETTE.card))
+        p.drawRoundedRect(QRectF(s * 0.46, s * 0.34, s * 0.08, s * 0.3), 6, 6)
+        p.drawEllipse(QRectF(s * 0.455, s * 0.70, s * 0.09, s * 0.09))
+
+    def _draw_wait(self, p: QPainter, s: float, c: QColor) -> None:
+        p.setPen(QPen(QColor(PALETTE.border), s * 0.06))
+        p.drawEllipse(QRectF(s * 0.15, s * 0.15, s * 0.7, s * 0.7))
+        pen = QPen(c, s * 0.06)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setPen(pen)
+        p.drawArc(QRectF(s * 0.15, s * 0.15, s * 0.7, s * 0.7), 90 * 16, -120 * 16)

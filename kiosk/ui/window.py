@@ -1,0 +1,215 @@
+"""The kiosk shell: top bar (who, where, language), the screen, bottom bar, idle overlay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.i18n import LANGUAGE_NAMES, t
+from kiosk.identity.frames import Frame
+from kiosk.journey import View
+from kiosk.ui.screens import SCREENS, FaceScreen, Screen
+from kiosk.ui.theme import SIZES, stylesheet
+from kiosk.ui.widgets import action_button, clear, label
+
+
+class SimControls:
+    """What the demo's simulation panel can do: put a demo card in, take it out."""
+
+    def __init__(self, cards: Sequence[str], insert: Callable[[str], None],
+                 remove: Callable[[], None]) -> None:
+        self.cards = list(cards)
+        self.insert = insert
+        self.remove = remove
+
+
+class KioskWindow(QWidget):
+    acted = Signal(str, object)
+    touched = Signal()
+
+    def __init__(self, languages: Sequence[str], simulated: Sequence[str],
+                 service_titles: Mapping[str, Mapping[str, str]],
+                 sim: SimControls | None = None) -> None:
+        super().__init__()
+        self.setObjectName("KioskWindow")
+        self.setStyleSheet(stylesheet())
+        self.languages = list(languages)
+        self.simulated = list(simulated)
+        self.sim = sim
+        self.service_titles = service_titles
+        self.view: View | None = None
+        self.screen: Screen | None = None
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.top = QFrame(objectName="TopBar")
+        self.top.setFixedHeight(SIZES.bar_height)
+        self.top_row = QHBoxLayout(self.top)
+        self.top_row.setContentsMargins(SIZES.margin, 0, SIZES.margin, 0)
+        self.stack = QStackedWidget(objectName="Screens")
+        self.bottom = QFrame(objectName="BottomBar")
+        self.bottom.setFixedHeight(SIZES.bar_height + 24)
+        self.bottom_row = QHBoxLayout(self.bottom)
+        self.bottom_row.setContentsMargins(SIZES.margin, 0, SIZES.margin, 0)
+        outer.addWidget(self.top)
+        outer.addWidget(self.stack, 1)
+        outer.addWidget(self.bottom)
+        self.overlay = IdleOverlay(self)
+        self.overlay.acted.connect(self.acted)
+
+    # Every press anywhere counts as the citizen being there (idle countdown restarts).
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
+            self.touched.emit()
+        return False
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        self.overlay.setGeometry(self.rect())
+        super().resizeEvent(event)
+
+    def render(self, view: View) -> None:
+        previous, self.view = self.view, view
+        def tr(key: str, **values: Any) -> str:
+            return t(key, view.lang, **values)
+        same_screen = previous is not None and _without_idle(previous) == _without_idle(view)
+        if not same_screen:
+            self._render_top(view, tr)
+            self._render_bottom(view, tr)
+            screen = SCREENS[view.screen]()
+            screen.setObjectName(f"screen:{view.screen}")
+            screen.acted.connect(self.acted)
+            screen.render(view, tr)
+            self.stack.addWidget(screen)
+            self.stack.setCurrentWidget(screen)
+            if self.screen is not None:
+                self.stack.removeWidget(self.screen)
+                self.screen.deleteLater()
+            self.screen = screen
+        self.overlay.render(view.idle_seconds_left, tr)
+
+    def show_frame(self, frame: Frame) -> bool:
+        if isinstance(self.screen, FaceScreen):
+            self.screen.show_frame(frame)
+            return True
+        return False
+
+    def _render_top(self, view: View, tr: Callable[..., str]) -> None:
+        clear(self.top_row)
+        who = QVBoxLayout()
+        who.setSpacing(2)
+        who.addStretch(1)
+        who.addWidget(label(tr("header.government"), name="Government"))
+        who.addWidget(label(tr("header.kiosk"), name="Kiosk"))
+        who.addStretch(1)
+        self.top_row.addLayout(who)
+        self.top_row.addStretch(1)
+        if view.service_id:
+            where = QVBoxLayout()
+            where.addStretch(1)
+            titles = self.service_titles.get(view.service_id, {})
+            where.addWidget(label(titles.get(view.lang, ""),
+                                  align=Qt.AlignmentFlag.AlignCenter, name="ServiceTitle"))
+            where.addWidget(label(tr("nav.step", step=view.step, steps=view.steps),
+                                  align=Qt.AlignmentFlag.AlignCenter, name="StepLabel"))
+            where.addStretch(1)
+            self.top_row.addLayout(where)
+            self.top_row.addStretch(1)
+        if self.simulated:
+            badge = QLabel(tr("sim.badge"), objectName="SimBadge")
+            badge.setToolTip(", ".join(self.simulated))
+            self.top_row.addWidget(badge)
+            self.top_row.addSpacing(SIZES.gap)
+        for lang in self.languages:
+            b = action_button(LANGUAGE_NAMES[lang], "set_lang", lang, role="lang")
+            b.setCheckable(True)
+            b.setChecked(lang == view.lang)
+            b.setMinimumWidth(0)
+            b.clicked.connect(lambda _=False, v=lang: self.acted.emit("set_lang", v))
+            self.top_row.addWidget(b)
+
+    def _render_bottom(self, view: View, tr: Callable[..., str]) -> None:
+        clear(self.bottom_row)
+        in_session = view.screen not in ("attract", "language")
+        buttons: list[QPushButton] = []
+        if in_session:
+            buttons.append(action_button(tr("nav.cancel"), "cancel"))
+        if view.service_id and view.screen != "done":
+            buttons.append(action_button(tr("nav.home"), "home"))
+        for b in buttons:
+            b.clicked.connect(lambda _=False, a=b.property("action"): self.acted.emit(a, None))
+            self.bottom_row.addWidget(b)
+        self.bottom_row.addStretch(1)
+        if self.sim is not None and view.screen in ("attract", "insert_card", "done", "error"):
+            panel = QFrame()
+            panel.setProperty("role", "simpanel")
+            row = QHBoxLayout(panel)
+            row.setContentsMargins(16, 8, 16, 8)
+            row.addWidget(label(tr("sim.insert"), "muted"))
+            for card in self.sim.cards:
+                b = QPushButton(card, objectName=f"sim:insert:{card}")
+                b.setProperty("role", "sim")
+                b.setMinimumWidth(0)
+                b.clicked.connect(lambda _=False, c=card: self.sim.insert(c))
+                row.addWidget(b)
+            remove = QPushButton(tr("sim.remove"), objectName="sim:remove")
+            remove.setProperty("role", "sim")
+            remove.clicked.connect(lambda _=False: self.sim.remove())
+            row.addWidget(remove)
+            self.bottom_row.addWidget(panel)
+
+
+def _without_idle(view: View) -> tuple:
+    return (view.screen, view.lang, repr(view.data), view.service_id, view.step)
+
+
+class IdleOverlay(QWidget):
+    """The "do you need more time?" warning, over whatever screen is showing."""
+
+    acted = Signal(str, object)
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("IdleOverlay")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.dialog = QFrame(self, objectName="IdleDialog")
+        self.dialog.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.box = QVBoxLayout(self.dialog)
+        self.box.setContentsMargins(SIZES.margin, SIZES.margin, SIZES.margin, SIZES.margin)
+        self.box.setSpacing(SIZES.gap)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(self.dialog, 0, Qt.AlignmentFlag.AlignCenter)
+        outer.addStretch(1)
+        self.hide()
+
+    def render(self, seconds_left: int | None, tr: Callable[..., str]) -> None:
+        if seconds_left is None:
+            self.hide()
+            return
+        clear(self.box)
+        self.box.addWidget(label(tr("idle.title"), "title", align=Qt.AlignmentFlag.AlignCenter))
+        self.box.addWidget(label(tr("idle.body", seconds=seconds_left), "body",
+                                 align=Qt.AlignmentFlag.AlignCenter, name="IdleCountdown"))
+        row = QHBoxLayout()
+        row.setSpacing(SIZES.gap)
+        for text, action, role in (("idle.end", "cancel", ""),
+                                   ("idle.more_time", "more_time", "primary")):
+            b = action_button(tr(text), action, role=role)
+            b.clicked.connect(lambda _=False, a=action: self.acted.emit(a, None))
+            row.addWidget(b)
+        self.box.addLayout(row)
+        self.dialog.setFixedWidth(1100)
+        self.setGeometry(self.parentWidget().rect())
+        self.show()
+        self.raise_()
