@@ -65,8 +65,12 @@ def build_terminal(config: Config, *, backend_url: str | None = None) -> Termina
     if backend_url is None and config.uses_embedded_sandbox:
         from kiosk.sandbox.server import SandboxServer
 
-        sandbox = SandboxServer(home / "sandbox" / "gateway.db",
-                                terminals={config.terminal.id: token})
+        # The embedded sandbox starts from the demo data every time, so a demo
+        # can be replayed; `kiosk sandbox serve` keeps its state instead.
+        db = home / "sandbox" / "embedded-gateway.db"
+        for leftover in db.parent.glob(db.name + "*"):
+            leftover.unlink()
+        sandbox = SandboxServer(db, terminals={config.terminal.id: token})
         sandbox.start()
         url = sandbox.url
         log.info("embedded sandbox gateway at %s", url)

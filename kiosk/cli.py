@@ -118,7 +118,7 @@ def _autopilot(terminal: object, args: argparse.Namespace) -> int:
         return 2
     app = application()
     kiosk = build_kiosk(terminal, lang=args.lang)  # type: ignore[arg-type]
-    kiosk.window.resize(*DESIGN_SIZE)
+    kiosk.window.setFixedSize(*DESIGN_SIZE)  # every screenshot the kiosk's own size
     kiosk.window.show()
     watch_backend(kiosk, terminal.gateway)  # type: ignore[attr-defined]
     printer = terminal.devices["printer"]  # type: ignore[attr-defined]

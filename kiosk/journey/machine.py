@@ -34,6 +34,7 @@ class View:
     lang: str
     data: Mapping[str, Any] = field(default_factory=dict)
     service_id: str | None = None
+    step_id: str | None = None
     step: int = 0  # 1-based position in the service's steps, 0 outside a service
     steps: int = 0
     idle_seconds_left: int | None = None  # set while the idle warning shows
@@ -370,6 +371,7 @@ class Journey:
         self.host.show(View(
             screen=screen, lang=self.lang, data=data,
             service_id=service.id if service else None,
+            step_id=self.step.id if self.step else None,
             step=self._step_index + 1 if service else 0,
             steps=len(service.steps) if service else 0,
             idle_seconds_left=self._idle_left,

@@ -57,6 +57,7 @@ class Autopilot(QObject):
         self._last: tuple | None = None
         self._printed_before = self._printed()
         self._face_shot = False
+        self._face_name = "face"
         kiosk.host.viewed.connect(self._on_view)
         kiosk.host.framed.connect(self._on_frame)
         kiosk.host.ended.connect(self._on_end)
@@ -77,10 +78,12 @@ class Autopilot(QObject):
         if key == self._last:
             return  # the same screen redrawn (an idle countdown tick)
         self._last = key
+        shot = f"{view.step_id}-{view.screen}" if view.step_id else view.screen
         if view.screen != "face":
-            self._shoot(view.screen)
+            self._shoot(shot)
         else:
             self._face_shot = False  # photographed on its first camera frame
+            self._face_name = shot
         plan = {
             "attract": None if self._started else "act:start",
             "language": f"act:choose_lang:{self.lang}",
@@ -102,7 +105,7 @@ class Autopilot(QObject):
     def _on_frame(self) -> None:
         if not self._face_shot and not self.finished:
             self._face_shot = True
-            self._shoot("face")
+            self._shoot(self._face_name)
 
     def _tap_later(self, name: str) -> None:
         QTimer.singleShot(self.tap_delay_ms, lambda: self._tap(name))

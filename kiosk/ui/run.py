@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QtMsgType, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from kiosk.api.client import GatewayClient
@@ -51,7 +52,21 @@ def has_display() -> bool:
                 or os.environ.get("QT_QPA_PLATFORM"))
 
 
+# Qt platform chatter that says nothing about the kiosk (the offscreen plugin
+# cannot size a window hint it has no window manager for).
+_QT_NOISE = ("propagateSizeHints",)
+_qt_log = logging.getLogger("kiosk.ui.qt")
+
+
+def _qt_message(mode: QtMsgType, context: object, message: str) -> None:
+    if any(noise in message for noise in _QT_NOISE):
+        return
+    level = logging.DEBUG if mode == QtMsgType.QtDebugMsg else logging.WARNING
+    _qt_log.log(level, "%s", message)
+
+
 def application() -> QApplication:
+    qInstallMessageHandler(_qt_message)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("kiosk")
     return app  # type: ignore[return-value]

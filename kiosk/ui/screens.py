@@ -58,7 +58,12 @@ class Screen(QWidget):
     def centred(self, *widgets: QWidget) -> None:
         self.body.addStretch(1)
         for w in widgets:
-            self.body.addWidget(w, 0, CENTER)
+            if isinstance(w, QLabel):
+                # Full width, text centred: a wrapped label given only its size
+                # hint would be cut off below its first line.
+                self.body.addWidget(w)
+            else:
+                self.body.addWidget(w, 0, CENTER)
         self.body.addStretch(1)
 
 
@@ -82,12 +87,12 @@ class LanguageScreen(Screen):
         prompt = " · ".join(t("language.prompt", lang) for lang in view.data["languages"])
         self.body.addStretch(1)
         self.body.addWidget(label(prompt, "title", align=CENTER))
+        self.body.addSpacing(SIZES.gap)
         row = QHBoxLayout()
         row.setSpacing(SIZES.gap * 2)
         row.addStretch(1)
         for lang in view.data["languages"]:
-            b = action_button(LANGUAGE_NAMES[lang], "choose_lang", lang, role="primary")
-            b.setMinimumSize(420, 200)
+            b = action_button(LANGUAGE_NAMES[lang], "choose_lang", lang, role="choice")
             row.addWidget(b)
         row.addStretch(1)
         self.body.addLayout(row)

@@ -83,7 +83,8 @@ def stylesheet(p: Palette = PALETTE, s: Sizes = SIZES) -> str:
 #TopBar #ServiceTitle {{ font-size: {s.body}px; font-weight: bold; }}
 QPushButton[role="lang"] {{
   background: transparent; color: {p.on_primary}; border: 2px solid {p.on_primary};
-  border-radius: {s.radius}px; min-height: 72px; padding: 0 24px; font-size: {s.small}px; }}
+  border-radius: {s.radius}px; min-height: 72px; min-width: 0; padding: 0 24px;
+  font-size: {s.small}px; }}
 QPushButton[role="lang"]:checked {{ background: {p.on_primary}; color: {p.primary}; }}
 #BottomBar {{ background: {p.card}; border-top: 1px solid {p.border}; }}
 QPushButton {{
@@ -94,11 +95,13 @@ QPushButton:pressed {{ background: {p.disabled_bg}; }}
 QPushButton[role="primary"] {{ background: {p.primary}; color: {p.on_primary};
   border: 3px solid {p.primary}; }}
 QPushButton[role="primary"]:pressed {{ background: {p.primary_dark}; }}
+QPushButton[role="choice"] {{ background: {p.primary}; color: {p.on_primary};
+  min-width: 420px; min-height: 180px; font-size: {s.title}px; }}
 QPushButton[role="service"] {{ text-align: left; padding: 20px 28px; min-height: 150px;
   background: {p.card}; color: {p.text}; border: 2px solid {p.border}; font-weight: normal; }}
 QPushButton[role="service"]:disabled {{ background: {p.disabled_bg}; color: {p.disabled_text}; }}
 QPushButton[role="sim"] {{ background: {p.sim_bg}; color: {p.sim}; border: 3px dashed {p.sim};
-  min-height: 72px; font-size: {s.small}px; }}
+  min-height: 72px; min-width: 0; padding: 0 18px; font-size: {s.small}px; }}
 QPushButton[role="stepper"] {{ min-width: 120px; min-height: 120px; font-size: {s.title}px;
   border-radius: 60px; padding: 0; }}
 QLabel[role="title"] {{ font-size: {s.title}px; font-weight: bold; color: {p.text}; }}
@@ -110,7 +113,8 @@ QLabel[role="success"] {{ font-size: {s.title}px; font-weight: bold; color: {p.s
 QLabel[role="department"] {{ font-size: {s.small}px; font-weight: bold; color: {p.primary};
   padding-top: 8px; }}
 QLabel#SimBadge {{ background: {p.sim_bg}; color: {p.sim}; border: 2px dashed {p.sim};
-  border-radius: 10px; padding: 6px 14px; font-size: {s.small}px; font-weight: bold; }}
+  border-radius: 10px; padding: 6px 14px; font-size: {s.small}px; font-weight: bold;
+  max-height: 48px; }}
 QFrame[role="panel"] {{ background: {p.card}; border: 1px solid {p.border};
   border-radius: {s.radius}px; }}
 QFrame[role="simpanel"] {{ background: {p.sim_bg}; border: 2px dashed {p.sim};

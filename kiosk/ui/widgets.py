@@ -41,8 +41,13 @@ def clear(layout: QLayout) -> None:
     """Remove and delete every item of ``layout``, nested layouts included."""
     while layout.count():
         item = layout.takeAt(0)
-        if item.widget() is not None:
-            item.widget().deleteLater()
+        widget = item.widget()
+        if widget is not None:
+            # Off the screen now, not at the next event loop turn, so old and new
+            # never draw on top of each other.
+            widget.hide()
+            widget.setParent(None)
+            widget.deleteLater()
         elif item.layout() is not None:
             clear(item.layout())
 

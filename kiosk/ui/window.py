@@ -86,6 +86,12 @@ class KioskWindow(QWidget):
         if not same_screen:
             self._render_top(view, tr)
             self._render_bottom(view, tr)
+            # Widgets added to a visible bar only show on a later event loop turn;
+            # show them now, so what is drawn (and photographed) is whole at once.
+            for bar in (self.top, self.bottom):
+                for child in bar.findChildren(QWidget):
+                    if not child.isVisible():
+                        child.show()
             screen = SCREENS[view.screen]()
             screen.setObjectName(f"screen:{view.screen}")
             screen.acted.connect(self.acted)
@@ -127,8 +133,9 @@ class KioskWindow(QWidget):
             self.top_row.addStretch(1)
         if self.simulated:
             badge = QLabel(tr("sim.badge"), objectName="SimBadge")
+            badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
             badge.setToolTip(", ".join(self.simulated))
-            self.top_row.addWidget(badge)
+            self.top_row.addWidget(badge, 0, Qt.AlignmentFlag.AlignVCenter)
             self.top_row.addSpacing(SIZES.gap)
         for lang in self.languages:
             b = action_button(LANGUAGE_NAMES[lang], "set_lang", lang, role="lang")
@@ -140,7 +147,7 @@ class KioskWindow(QWidget):
 
     def _render_bottom(self, view: View, tr: Callable[..., str]) -> None:
         clear(self.bottom_row)
-        in_session = view.screen not in ("attract", "language")
+        in_session = view.screen not in ("attract", "language", "done")
         buttons: list[QPushButton] = []
         if in_session:
             buttons.append(action_button(tr("nav.cancel"), "cancel"))
@@ -153,9 +160,12 @@ class KioskWindow(QWidget):
         if self.sim is not None and view.screen in ("attract", "insert_card", "done", "error"):
             panel = QFrame()
             panel.setProperty("role", "simpanel")
+            panel.setMaximumHeight(SIZES.bar_height)
             row = QHBoxLayout(panel)
             row.setContentsMargins(16, 8, 16, 8)
-            row.addWidget(label(tr("sim.insert"), "muted"))
+            hint = label(tr("sim.insert"), "muted")
+            hint.setWordWrap(False)
+            row.addWidget(hint)
             for card in self.sim.cards:
                 b = QPushButton(card, objectName=f"sim:insert:{card}")
                 b.setProperty("role", "sim")

@@ -1,14 +1,37 @@
-"""Check the face at the camera against the card photo, on several frames."""
+"""Check the face at the camera against the card photo, on several frames.
+
+Frames are collected and judged off the UI thread, so the time the citizen
+stands before the camera counts as a wait of this step; the preview goes to
+the screen as the frames arrive. A citizen who fails gets guidance and
+another try, up to ``attempts``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
 
+from kiosk.devices.base import DeviceError
 from kiosk.devices.camera import Camera
 from kiosk.devices.status import DeviceStatus
-from kiosk.identity.face import FaceDecision, FaceOutcome
+from kiosk.identity.face import FaceDecision, FaceMatcher, FaceOutcome
 from kiosk.identity.frames import Frame
 from kiosk.services.contract import Step, StepContext
+
+
+@dataclass
+class FaceAttempt:
+    """One attempt's decision and the frames it used; wiped as soon as it is judged."""
+
+    decision: FaceDecision | None
+    frames: list[Frame] = field(default_factory=list)
+
+    def wipe(self) -> None:
+        for frame in self.frames:
+            frame.wipe()
+        self.frames.clear()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,49 +42,72 @@ class VerifyFace(Step):
     # Keep one frame in ``keep_every``: consecutive frames are nearly the same.
     keep_every: int = 2
     attempts: int = 3
+    # No usable frames in this long: the camera is lost (or nobody is there).
+    collect_timeout_s: float = 15.0
 
     def enter(self, ctx: StepContext) -> None:
         if ctx.session.card is None:
             ctx.fail("error.unexpected")
             return
-        ctx.state["attempt"] = ctx.state.get("attempt", 0)
+        ctx.state["attempt"] = 0
         self._start(ctx, "face.look")
 
     def _start(self, ctx: StepContext, guidance: str) -> None:
+        assert ctx.session.card is not None
         camera: Camera = ctx.devices["camera"]  # type: ignore[assignment]
-        ctx.state.update(seen=0, collecting=True)
-        ctx.session.frames.clear()
+        photo = bytes(ctx.session.card.photo_jpeg)
+        inbox: queue.Queue[Frame] = queue.Queue(maxsize=self.frames_needed * self.keep_every)
+        stop = threading.Event()
+        ctx.state["stop"] = stop
         ctx.show("face", message=guidance, attempt=ctx.state["attempt"] + 1,
                  attempts=self.attempts)
-        camera.start(lambda frame: ctx.post(lambda: self._on_frame(ctx, frame)))
 
-    def _on_frame(self, ctx: StepContext, frame: Frame) -> None:
-        ctx.preview(frame)
-        if not ctx.state.get("collecting"):
-            frame.wipe()
+        def on_frame(frame: Frame) -> None:  # on the camera's thread
+            ctx.post(lambda: ctx.preview(frame))
+            try:
+                inbox.put_nowait(frame)
+            except queue.Full:
+                pass  # the judge is busy; this frame is only shown
+
+        camera.start(on_frame)
+        ctx.run(lambda: self._collect_and_judge(camera, ctx.face_matcher, photo, inbox, stop),
+                lambda attempt: self._judged(ctx, attempt), wait=self.id)
+
+    def _collect_and_judge(self, camera: Camera, matcher: FaceMatcher, photo: bytes,
+                           inbox: queue.Queue[Frame], stop: threading.Event) -> FaceAttempt:
+        attempt = FaceAttempt(None)
+        deadline = time.monotonic() + self.collect_timeout_s
+        seen = 0
+        try:
+            while len(attempt.frames) < self.frames_needed and not stop.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    frame = inbox.get(timeout=min(remaining, 0.5))
+                except queue.Empty:
+                    continue
+                seen += 1
+                if seen % self.keep_every == 0:
+                    attempt.frames.append(frame)
+        finally:
+            camera.stop()
+        if stop.is_set():
+            return attempt
+        if len(attempt.frames) < self.frames_needed and not camera.status.usable:
+            attempt.wipe()
+            raise DeviceError("camera_lost")
+        if not attempt.frames:
+            attempt.decision = FaceDecision(FaceOutcome.NO_FACE)
+            return attempt
+        attempt.decision = matcher.verify(photo, attempt.frames)
+        return attempt
+
+    def _judged(self, ctx: StepContext, attempt: FaceAttempt) -> None:
+        decision = attempt.decision
+        attempt.wipe()
+        if decision is None:
             return
-        ctx.state["seen"] += 1
-        if ctx.state["seen"] % self.keep_every:
-            return
-        ctx.session.frames.append(frame)
-        if len(ctx.session.frames) >= self.frames_needed:
-            ctx.state["collecting"] = False
-            ctx.devices["camera"].stop()  # type: ignore[attr-defined]
-            self._decide(ctx)
-
-    def _decide(self, ctx: StepContext) -> None:
-        card = ctx.session.card
-        assert card is not None
-        photo = bytes(card.photo_jpeg)
-        frames = list(ctx.session.frames)
-        ctx.show("progress", message="face.checking")
-        ctx.run(lambda: ctx.face_matcher.verify(photo, frames),
-                lambda decision: self._decided(ctx, decision), wait=self.id)
-
-    def _decided(self, ctx: StepContext, decision: FaceDecision) -> None:
-        for frame in ctx.session.frames:
-            frame.wipe()
-        ctx.session.frames.clear()
         if decision.matched:
             ctx.session.face = decision
             ctx.next()
@@ -78,5 +124,7 @@ class VerifyFace(Step):
             ctx.fail("error.device.camera_lost", retry=True)
 
     def leave(self, ctx: StepContext) -> None:
-        ctx.state["collecting"] = False
+        stop = ctx.state.get("stop")
+        if stop is not None:
+            stop.set()
         ctx.devices["camera"].stop()  # type: ignore[attr-defined]
