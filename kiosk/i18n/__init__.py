@@ -52,7 +52,7 @@ def _flatten(data: dict) -> dict[str, dict[str, str]]:
     return flat
 
 
-def keys() -> list[str]:
+def all_keys() -> list[str]:
     """All text keys, sorted."""
     return sorted(_texts())
 

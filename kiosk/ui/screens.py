@@ -7,7 +7,6 @@ what is shown, the screen only renders it in the citizen's language.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
@@ -27,7 +26,7 @@ from kiosk.identity.frames import Frame
 from kiosk.journey import View
 from kiosk.services.contract import Need
 from kiosk.ui.theme import PALETTE, SIZES
-from kiosk.ui.widgets import Illustration, action_button, clear, label
+from kiosk.ui.widgets import Illustration, action_button, clear, connect_action, label
 
 Tr = Callable[..., str]
 CENTER = Qt.AlignmentFlag.AlignCenter
@@ -47,10 +46,8 @@ class Screen(QWidget):
         clear(self.body)
         self.build(view, tr)
         for button in self.findChildren(QPushButton):
-            action = button.property("action")
-            if action:
-                button.clicked.connect(
-                    lambda _=False, a=action, v=button.property("value"): self.acted.emit(a, v))
+            if button.property("action"):
+                connect_action(button, self.acted.emit)
 
     def build(self, view: View, tr: Tr) -> None:
         raise NotImplementedError

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -37,6 +38,12 @@ def action_button(text: str, action: str, value: Any = None, *, role: str = "") 
     return b
 
 
+def connect_action(button: QPushButton, emit: Callable[[str, Any], None]) -> None:
+    """Route a tap on an ``action_button`` to ``emit(action, value)``."""
+    action, value = button.property("action"), button.property("value")
+    button.clicked.connect(lambda _checked=False: emit(action, value))
+
+
 def clear(layout: QLayout) -> None:
     """Remove and delete every item of ``layout``, nested layouts included."""
     while layout.count():
@@ -62,7 +69,7 @@ class Illustration(QWidget):
         self.setFixedSize(size, size)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
-    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event: Any) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         s = self.width()

@@ -21,7 +21,7 @@ from kiosk.identity.frames import Frame
 from kiosk.journey import View
 from kiosk.ui.screens import SCREENS, FaceScreen, Screen
 from kiosk.ui.theme import SIZES, stylesheet
-from kiosk.ui.widgets import action_button, clear, label
+from kiosk.ui.widgets import action_button, clear, connect_action, label
 
 
 class SimControls:
@@ -69,12 +69,12 @@ class KioskWindow(QWidget):
         self.overlay.acted.connect(self.acted)
 
     # Every press anywhere counts as the citizen being there (idle countdown restarts).
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
             self.touched.emit()
         return False
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+    def resizeEvent(self, event: Any) -> None:
         self.overlay.setGeometry(self.rect())
         super().resizeEvent(event)
 
@@ -100,6 +100,7 @@ class KioskWindow(QWidget):
             self.stack.setCurrentWidget(screen)
             if self.screen is not None:
                 self.stack.removeWidget(self.screen)
+                self.screen.setParent(None)  # gone from findChild at once, not later
                 self.screen.deleteLater()
             self.screen = screen
         self.overlay.render(view.idle_seconds_left, tr)
@@ -142,7 +143,7 @@ class KioskWindow(QWidget):
             b.setCheckable(True)
             b.setChecked(lang == view.lang)
             b.setMinimumWidth(0)
-            b.clicked.connect(lambda _=False, v=lang: self.acted.emit("set_lang", v))
+            connect_action(b, self.acted.emit)
             self.top_row.addWidget(b)
 
     def _render_bottom(self, view: View, tr: Callable[..., str]) -> None:
@@ -154,7 +155,7 @@ class KioskWindow(QWidget):
         if view.service_id and view.screen != "done":
             buttons.append(action_button(tr("nav.home"), "home"))
         for b in buttons:
-            b.clicked.connect(lambda _=False, a=b.property("action"): self.acted.emit(a, None))
+            connect_action(b, self.acted.emit)
             self.bottom_row.addWidget(b)
         self.bottom_row.addStretch(1)
         if self.sim is not None and view.screen in ("attract", "insert_card", "done", "error"):
@@ -216,7 +217,7 @@ class IdleOverlay(QWidget):
         for text, action, role in (("idle.end", "cancel", ""),
                                    ("idle.more_time", "more_time", "primary")):
             b = action_button(tr(text), action, role=role)
-            b.clicked.connect(lambda _=False, a=action: self.acted.emit(a, None))
+            connect_action(b, self.acted.emit)
             row.addWidget(b)
         self.box.addLayout(row)
         self.dialog.setFixedWidth(1100)

@@ -8,6 +8,7 @@ another try, up to ``attempts``.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -64,10 +65,8 @@ class VerifyFace(Step):
 
         def on_frame(frame: Frame) -> None:  # on the camera's thread
             ctx.post(lambda: ctx.preview(frame))
-            try:
+            with contextlib.suppress(queue.Full):  # the judge is busy: only shown
                 inbox.put_nowait(frame)
-            except queue.Full:
-                pass  # the judge is busy; this frame is only shown
 
         camera.start(on_frame)
         ctx.run(lambda: self._collect_and_judge(camera, ctx.face_matcher, photo, inbox, stop),

@@ -1,0 +1,151 @@
+"""HTTP plumbing: stdlib ThreadingHTTPServer and a request handler that turns
+each request into a routes.Request, applies faults, and writes JSON replies."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from kiosk.sandbox.faults import Fault, default_code
+from kiosk.sandbox.routes import Request, Response, dispatch, error_body
+
+if TYPE_CHECKING:
+    from kiosk.sandbox.server import SandboxServer
+
+log = logging.getLogger("kiosk.sandbox")
+
+MAX_BODY = 64 * 1024
+
+
+class _BadBody(Exception):
+    pass
+
+
+class GatewayHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: SandboxServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-reply is routine here (timeouts, faults);
+        # the stdlib default would print a traceback for each one.
+        log.debug("connection error from a client", exc_info=False)
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: GatewayHTTPServer
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real gateway offers
+    server_version = "kiosk-sandbox/1"
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.owner._track(self.connection, add=False)
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
+
+    def _handle(self) -> None:
+        owner = self.server.owner
+        path = urlsplit(self.path).path
+        key = self.headers.get("Idempotency-Key")
+        if not owner.online:
+            # Offline: hang up without a word, as a dead gateway or a cut line does.
+            self.close_connection = True
+            owner._record(self.command, path, None, key, self.headers.get("User-Agent"))
+            return
+        try:
+            body = self._read_body()
+        except _BadBody as exc:
+            self.close_connection = True
+            self._send(400, error_body("invalid_request", str(exc)), {}, path, key)
+            return
+        fault = owner.faults.take(path, after_handler=False)
+        if fault is not None:
+            self._send_fault(fault, path, key)
+            return
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        req = Request(self.command, path, headers, body)
+        try:
+            resp = dispatch(owner._context, req)
+        except Exception as exc:
+            # Type only: an exception's text may quote the data it choked on.
+            log.error("handler failed: %s", type(exc).__name__)
+            resp = Response(500, error_body("internal", "the sandbox failed"))
+        fault = owner.faults.take(path, after_handler=True)
+        if fault is not None:
+            self._send_fault(fault, path, key)
+            return
+        self._send(resp.status, resp.body, resp.headers, path, key)
+
+    def _read_body(self) -> bytes:
+        if "Transfer-Encoding" in self.headers:
+            raise _BadBody("chunked bodies are not supported; send Content-Length")
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            raise _BadBody("bad Content-Length") from None
+        if not 0 <= length <= MAX_BODY:
+            raise _BadBody("body too large")
+        return self.rfile.read(length)
+
+    def _send_fault(self, fault: Fault, path: str, key: str | None) -> None:
+        self.server.owner.faults.wait(fault.delay_s)
+        headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+        body: Any = fault.body
+        if body is None:
+            body = error_body(default_code(fault.status), "injected fault")
+        self._send(fault.status, body, headers, path, key)
+
+    def _send(
+        self, status: int, body: Any, headers: Mapping[str, str], path: str, key: str | None
+    ) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+        # Journal first: once the client has the reply, the journal shows it.
+        self.server.owner._record(self.command, path, status, key, self.headers.get("User-Agent"))
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors the stdlib raises itself (bad request line, unknown method) as JSON too."""
+        self.close_connection = True
+        error = "method_not_allowed" if code in (405, 501) else default_code(code)
+        # The stdlib's own message may quote the request line: use the bare phrase.
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "error"
+        data = json.dumps(error_body(error, phrase)).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD":
+            self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The stdlib would log the request line, which may hold anything;
+        # _record logs a filtered line instead.
+        pass

@@ -1,0 +1,71 @@
+"""Shared fixtures: a real sandbox gateway on loopback, a terminal on simulators.
+
+Everything a test writes goes under its own tmp_path (KIOSK_HOME), so tests
+never touch each other's state or the developer's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Qt draws offscreen in tests; one test (test_ui_x11) runs on a real X server.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from kiosk.api.client import GatewayClient
+from kiosk.config import Config, DeviceConfig
+from kiosk.sandbox.server import SandboxServer
+
+TERMINAL = "demo-terminal-01"
+TOKEN = "sandbox-demo-token"
+
+
+@pytest.fixture
+def kiosk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("KIOSK_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
+    server = SandboxServer(tmp_path / "gateway.db", terminals={TERMINAL: TOKEN})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def gateway(sandbox: SandboxServer) -> Iterator[GatewayClient]:
+    client = GatewayClient(sandbox.url, TERMINAL, TOKEN, retries=1, backoff_s=0.0,
+                           sleep=lambda _s: None)
+    yield client
+    client.close()
+
+
+def fast_config(**session: float) -> Config:
+    """The demo config with simulators that do not dawdle (they still use threads)."""
+    from kiosk.config import SessionConfig
+
+    return Config(
+        session=SessionConfig(**session) if session else SessionConfig(),
+        devices={
+            "card_reader": DeviceConfig(options={"read_delay_s": 0.05}),
+            "camera": DeviceConfig(options={"fps": 60}),
+            "printer": DeviceConfig(options={"seconds_per_page": 0.0}),
+        },
+    )
+
+
+@pytest.fixture
+def terminal(kiosk_home: Path, sandbox: SandboxServer):
+    from kiosk.app import build_terminal
+
+    term = build_terminal(fast_config(), backend_url=sandbox.url)
+    yield term
+    term.close()

@@ -1,0 +1,88 @@
+"""Terminal config: defaults, the documented example, and broken files named clearly."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kiosk.config import Config, ConfigError, data_dir, load, parse
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config" / "terminal.example.toml"
+
+
+def test_defaults_are_the_demo() -> None:
+    cfg = load(None)
+    assert cfg == Config()
+    assert cfg.uses_embedded_sandbox
+    assert cfg.terminal.default_language == "zh-Hant"
+
+
+def test_example_file_is_valid_and_documents_every_key() -> None:
+    cfg = load(EXAMPLE)
+    assert cfg.terminal.id
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for section in ("terminal", "backend", "session"):
+        for key in getattr(Config(), section).__dataclass_fields__:
+            assert f"\n{key} =" in text or f"\n# {key} =" in text, f"{section}.{key} undocumented"
+    for device in ("card_reader", "camera", "printer"):
+        assert f"[devices.{device}]" in text
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("[terminal]\nid = 3\n", "terminal.id: must be a string"),
+    ("[terminal]\nlanguages = ['zh-Hant', 'fr']\n", "terminal.languages"),
+    ("[terminal]\ndefault_language = 'pt'\nlanguages = ['en']\n", "terminal.default_language"),
+    ("[backend]\nurl = 'ftp://x'\n", "backend.url"),
+    ("[backend]\nread_timeout_s = 'soon'\n", "backend.read_timeout_s: must be a number"),
+    ("[backend]\nretries = 1.5\n", "backend.retries: must be a whole number"),
+    ("[session]\nidle_warning_s = 5\n", "session.idle_warning_s: must be at least 20"),
+    ("[session]\nidel_timeout_s = 5\n", "session.idel_timeout_s: unknown key"),
+    ("[devices.scanner]\ndriver = 'x'\n", "devices.scanner: unknown device"),
+    ("[devices.printer]\ndriver = 'laser'\n", "devices.printer.driver"),
+    ("[services]\nenabled = 'all'\n", "services.enabled"),
+    ("version = 99\n", "version: 99 is newer"),
+    ("colour = 'red'\n", "colour: unknown key"),
+    ("[terminal\nid = 'x'\n", "not valid TOML"),
+])
+def test_broken_config_names_the_key(text: str, names: str) -> None:
+    with pytest.raises(ConfigError, match=None) as info:
+        parse(text, source="t.toml")
+    assert names in str(info.value)
+    assert str(info.value).startswith("t.toml: ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gives_a_config_or_a_config_error(text: str) -> None:
+    with contextlib.suppress(ConfigError):
+        parse(text)
+
+
+def test_missing_file_and_cli_message(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such config file"):
+        load(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[backend]\nread_timeout_s = -1\n")
+    result = subprocess.run([sys.executable, "-m", "kiosk.cli", "config", "validate", str(bad)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "backend.read_timeout_s: must not be negative" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = subprocess.run([sys.executable, "-m", "kiosk.cli", "config", "validate",
+                             str(EXAMPLE)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_kiosk_home_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIOSK_HOME", str(tmp_path / "a"))
+    assert data_dir("/somewhere/else") == (tmp_path / "a").resolve()
+    monkeypatch.delenv("KIOSK_HOME")
+    assert data_dir(tmp_path / "b") == (tmp_path / "b").resolve()
+    assert (tmp_path / "b").is_dir()

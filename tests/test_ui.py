@@ -1,0 +1,143 @@
+"""The real Qt UI (offscreen), driven by taps, against the sandbox on loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton
+
+from kiosk.i18n import LANGUAGES, t
+from kiosk.journey.host import ManualClock
+from kiosk.sandbox import db as sandbox_db
+from kiosk.ui.run import build_kiosk
+from kiosk.ui.theme import DESIGN_SIZE
+
+CARD = "C0000002"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def kiosk(qtbot, terminal, clock):
+    k = build_kiosk(terminal, lang="zh-Hant", clock=clock)
+    qtbot.addWidget(k.window)
+    k.window.setFixedSize(*DESIGN_SIZE)
+    k.window.show()
+    k.journey.start()
+    yield k
+    k.host.shutdown()
+
+
+def screen(kiosk) -> str:
+    return kiosk.journey._screen[0]
+
+
+def tap(qtbot, kiosk, name: str) -> None:
+    button = kiosk.window.findChild(QPushButton, name)
+    assert button is not None, f"no button {name}"
+    assert button.isVisible() and button.isEnabled(), name
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def wait_screen(qtbot, kiosk, name: str, timeout: int = 10_000) -> None:
+    qtbot.waitUntil(lambda: screen(kiosk) == name, timeout=timeout)
+
+
+def visible_texts(kiosk) -> list[str]:
+    return [w.text() for w in kiosk.window.findChildren(QLabel) if w.isVisible() and w.text()]
+
+
+def test_voucher_journey_through_the_ui(qtbot, kiosk, terminal, sandbox) -> None:
+    tap(qtbot, kiosk, "act:start")
+    tap(qtbot, kiosk, "act:choose_lang:en")
+    assert t("catalog.title", "en") in visible_texts(kiosk)
+    tap(qtbot, kiosk, "act:service:ssm.voucher-print")
+    tap(qtbot, kiosk, f"sim:insert:{CARD}")
+    with qtbot.waitSignal(kiosk.host.framed, timeout=10_000):
+        pass  # the live camera preview reaches the screen
+    wait_screen(qtbot, kiosk, "quantity")
+    tap(qtbot, kiosk, "act:fewer")
+    tap(qtbot, kiosk, "act:fewer")
+    count = kiosk.window.findChild(QLabel, "Count")
+    assert count.text().startswith("4 ")
+    tap(qtbot, kiosk, "act:confirm")
+    wait_screen(qtbot, kiosk, "done")
+    assert t("ssm.vouchers.done", "en") in visible_texts(kiosk)
+    printed = list(Path(terminal.devices["printer"].out_dir).glob("*.pdf"))
+    assert len(printed) == 1
+    assert len(sandbox_db.issued_serials(sandbox.db_path, CARD)) == 4
+    session = kiosk.journey.session
+    with qtbot.waitSignal(kiosk.host.ended, timeout=5_000) as ended:
+        tap(qtbot, kiosk, "sim:remove")
+    assert ended.args[0].outcome == "completed"
+    assert session.wiped and session.card is None
+    assert screen(kiosk) == "attract"
+
+
+def test_idle_timeout_wipes_the_session(qtbot, kiosk, terminal, clock) -> None:
+    tap(qtbot, kiosk, "act:start")
+    tap(qtbot, kiosk, "act:choose_lang:pt")
+    tap(qtbot, kiosk, "act:service:ssm.voucher-print")
+    tap(qtbot, kiosk, f"sim:insert:{CARD}")
+    wait_screen(qtbot, kiosk, "quantity")
+    session = kiosk.journey.session
+    assert session.card is not None
+    timeouts = terminal.config.session
+    clock.advance(timeouts.idle_timeout_s)
+    overlay = kiosk.window.overlay
+    assert overlay.isVisible()
+    countdown = kiosk.window.findChild(QLabel, "IdleCountdown")
+    assert countdown.text() == t("idle.body", "pt", seconds=int(timeouts.idle_warning_s))
+    tap(qtbot, kiosk, "act:more_time")
+    assert not overlay.isVisible() and kiosk.journey.session is session
+    clock.advance(timeouts.idle_timeout_s + timeouts.idle_warning_s)
+    assert screen(kiosk) == "attract" and not overlay.isVisible()
+    assert session.wiped and session.card is None and not session.data
+
+
+def test_language_switch_on_every_screen(qtbot, kiosk) -> None:
+    tap(qtbot, kiosk, "act:start")
+    tap(qtbot, kiosk, "act:choose_lang:zh-Hant")
+    for lang in ("pt", "en", "zh-Hant"):
+        tap(qtbot, kiosk, f"act:set_lang:{lang}")
+        assert t("catalog.title", lang) in visible_texts(kiosk)
+    tap(qtbot, kiosk, "act:service:ssm.voucher-print")
+    tap(qtbot, kiosk, "act:set_lang:pt")
+    assert t("card.insert", "pt") in visible_texts(kiosk)
+    assert kiosk.journey.session.lang == "pt"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_screen_renders_in_every_language(qtbot, kiosk, lang, tmp_path) -> None:
+    from kiosk.journey import View
+
+    views = [
+        View("attract", lang, {"notice": "card.removed"}),
+        View("language", lang, {"languages": LANGUAGES}),
+        View("catalog", lang, {"catalog": kiosk.journey.catalog()}),
+        View("insert_card", lang, {"message": "card.insert"}, "ssm.voucher-print", "read_card",
+             1, 6),
+        View("progress", lang, {"message": "wait.printing"}, "ssm.voucher-print", "print", 5, 6),
+        View("face", lang, {"message": "face.look", "attempt": 1, "attempts": 3},
+             "ssm.voucher-print", "verify_face", 2, 6),
+        View("quantity", lang, {"title": "ssm.vouchers.choose", "unit": "ssm.vouchers.unit",
+                                "count": 3, "maximum": 6, "unit_value": 100, "currency": "MOP",
+                                "total": 300, "valid_until": "2026-12-31"},
+             "ssm.voucher-print", "choose", 3, 6),
+        View("done", lang, {"message": "ssm.vouchers.done"}, "ssm.voucher-print", "finish", 6, 6),
+        View("error", lang, {"message": "error.device.paper_out", "retry": True},
+             "ssm.voucher-print", "print", 5, 6, idle_seconds_left=17),
+    ]
+    for view in views:
+        kiosk.window.render(view)
+        image = kiosk.window.grab()
+        assert (image.width(), image.height()) == DESIGN_SIZE  # nothing pushed off screen
+        image.save(str(tmp_path / f"{view.screen}-{lang}.png"))
+        for button in kiosk.window.findChildren(QPushButton):
+            if button.isVisible():
+                assert button.height() >= 60 and button.width() >= 60, button.objectName()
