@@ -148,11 +148,13 @@ class KioskWindow(QWidget):
 
     def _render_bottom(self, view: View, tr: Callable[..., str]) -> None:
         clear(self.bottom_row)
-        in_session = view.screen not in ("attract", "language", "done")
+        # No way out while the machine works (issuing, printing): a citizen who
+        # cancels mid-print would leave with nothing the backend already issued.
+        in_session = view.screen not in ("attract", "language", "done", "progress")
         buttons: list[QPushButton] = []
         if in_session:
             buttons.append(action_button(tr("nav.cancel"), "cancel"))
-        if view.service_id and view.screen != "done":
+        if in_session and view.service_id:
             buttons.append(action_button(tr("nav.home"), "home"))
         for b in buttons:
             connect_action(b, self.acted.emit)
