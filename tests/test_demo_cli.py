@@ -78,7 +78,7 @@ def test_autopilot_prints_vouchers_that_scan(tmp_path: Path) -> None:
         assert secret not in log
 
 
-def test_autopilot_against_a_gateway_running_elsewhere(tmp_path: Path, sandbox) -> None:  # noqa: ANN001
+def test_autopilot_against_a_gateway_running_elsewhere(tmp_path: Path, sandbox) -> None:
     result, report = run_autopilot(tmp_path / "home", tmp_path / "out", "--backend",
                                    sandbox.url, "--card", "C0000003", "--lang", "pt")
     assert result.returncode == 0, result.stderr
@@ -88,7 +88,7 @@ def test_autopilot_against_a_gateway_running_elsewhere(tmp_path: Path, sandbox) 
     assert report["outcome"] == "completed"
 
 
-def test_autopilot_exits_non_zero_when_the_service_fails(tmp_path: Path, sandbox) -> None:  # noqa: ANN001
+def test_autopilot_exits_non_zero_when_the_service_fails(tmp_path: Path, sandbox) -> None:
     # C0000004 has no vouchers left: the citizen is told, the service does not complete.
     result, report = run_autopilot(tmp_path / "home", tmp_path / "out", "--backend",
                                    sandbox.url, "--card", "C0000004")

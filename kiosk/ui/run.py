@@ -69,6 +69,7 @@ def application() -> QApplication:
     qInstallMessageHandler(_qt_message)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("kiosk")
+    _qt_log.info("Qt platform %s", app.platformName())
     return app  # type: ignore[return-value]
 
 
