@@ -64,6 +64,15 @@ def reader() -> Iterator[SimulatedCardReader]:
     r.close()
 
 
+@pytest.fixture
+def slow_reader() -> Iterator[SimulatedCardReader]:
+    """A read takes 5 s unless the card is pulled: tests end it by removing the card."""
+    r = SimulatedCardReader(CARDS, read_delay_s=5.0)
+    yield r
+    r.remove()
+    r.close()
+
+
 def collect(device: Device) -> list[DeviceStatus]:
     seen: list[DeviceStatus] = []
     device.subscribe(lambda _d, s: seen.append(s))
@@ -109,8 +118,8 @@ def test_read_without_a_card_fails_no_card(reader: SimulatedCardReader) -> None:
     assert err.value.code == "no_card"
 
 
-def test_card_pulled_mid_read_fails_quickly(reader: SimulatedCardReader) -> None:
-    reader._read_delay_s = 5.0
+def test_card_pulled_mid_read_fails_quickly(slow_reader: SimulatedCardReader) -> None:
+    reader = slow_reader
     busy = threading.Event()
     reader.subscribe(lambda _d, s: busy.set() if s.device is DeviceState.BUSY else None)
     reader.insert(CARD)
@@ -149,8 +158,8 @@ def test_offline_reader_fails_with_reader_error(reader: SimulatedCardReader) -> 
     assert reader.read_card().result(timeout=WAIT) == CARDS[CARD]
 
 
-def test_reader_going_offline_mid_read_stays_offline(reader: SimulatedCardReader) -> None:
-    reader._read_delay_s = 5.0
+def test_reader_going_offline_mid_read_stays_offline(slow_reader: SimulatedCardReader) -> None:
+    reader = slow_reader
     busy = threading.Event()
     reader.subscribe(lambda _d, s: busy.set() if s.device is DeviceState.BUSY else None)
     reader.insert(CARD)
@@ -585,10 +594,10 @@ def test_closed_device_refuses_work(tmp_path: Path) -> None:
         p.print_pdf(make_pdf(1), "job")
 
 
-def test_future_timeout_is_the_concurrent_one(reader: SimulatedCardReader) -> None:
+def test_future_timeout_is_the_concurrent_one(slow_reader: SimulatedCardReader) -> None:
     # The journey waits on reads with result(timeout=...): a slow read times out
     # with concurrent.futures.TimeoutError, and finishes normally afterwards.
-    reader._read_delay_s = 5.0
+    reader = slow_reader
     reader.insert(CARD)
     future = reader.read_card()
     with pytest.raises(FutureTimeout):

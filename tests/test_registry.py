@@ -66,6 +66,7 @@ PLUGINS = {
     "broken_import": "raise ImportError('a dependency of the plugin is not installed')\n",
     "raises_on_call": "def SERVICE():\n    raise RuntimeError('the plugin broke')\n",
     "wrong_type": "SERVICE = 42\n",
+    "exits": "import sys\nsys.exit(3)\n",
     "bad_titles": SERVICE_SOURCE.format(id="dsi.bad-titles",
                                         titles={"zh-Hant": "標題", "en": "Title"}),
     "syntax_error": "SERVICE = (\n",
@@ -122,9 +123,10 @@ def test_a_factory_is_called(plugins: Path) -> None:
         ("dsi.bad-titles", "bad_titles:SERVICE", "ServiceDefinitionError", "pt"),
         ("dsi.syntax", "syntax_error:SERVICE", "SyntaxError", ""),
         ("dsi.other-name", "good_plugin:SERVICE", "ValueError", GOOD_ID),
+        ("dsi.exits", "exits:SERVICE", "SystemExit", "3"),
     ],
     ids=["import", "no-module", "no-attr", "raises", "wrong-type", "bad-titles", "syntax",
-         "name-mismatch"],
+         "name-mismatch", "exits"],
 )
 def test_a_broken_plugin_is_recorded(plugins: Path, name: str, value: str, error_type: str,
                                      words: str) -> None:

@@ -44,14 +44,13 @@ class SimulatedCamera(Camera):
         super().__init__(name, CameraStatus(DeviceState.ONLINE))
         self._fps = fps
         self._size = size
-        self._portrait: bytes | None = None
-        self._subject: str | None = None
+        # (portrait JPEG, subject), replaced as one so a frame never mixes two people.
+        self._person: tuple[bytes | None, str | None] = (None, None)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def set_person(self, portrait_jpeg: bytes | None, subject: str | None = "holder") -> None:
-        self._portrait = portrait_jpeg
-        self._subject = subject if portrait_jpeg else None
+        self._person = (portrait_jpeg, subject if portrait_jpeg else None)
 
     def fail(self, detail: str = "camera_lost") -> None:
         """The camera stops delivering frames, as a unplugged USB camera does."""
@@ -85,14 +84,19 @@ class SimulatedCamera(Camera):
         d = ImageDraw.Draw(base)
         d.rectangle((0, h * 0.62, w, h), fill="#aab1bb")  # the hall behind the citizen
         person = None
-        if self._portrait:
-            person = Image.open(io.BytesIO(self._portrait)).convert("RGB")
-            person = person.resize((int(h * 0.6), int(h * 0.75)))
+        shown: bytes | None = None
         start = time.monotonic()
         interval = 1.0 / self._fps
         while not stop.wait(interval):
             if not self.status.usable:
                 continue
+            # Who stands there now: set_person may change it while the camera streams.
+            portrait, subject = self._person
+            if portrait is not shown:
+                shown, person = portrait, None
+                if portrait:
+                    person = Image.open(io.BytesIO(portrait)).convert("RGB")
+                    person = person.resize((int(h * 0.6), int(h * 0.75)))
             t = time.monotonic() - start
             img = base.copy()
             if person is not None:
@@ -100,4 +104,4 @@ class SimulatedCamera(Camera):
                 dy = int(5 * math.sin(t * 2.3))
                 img.paste(person, ((w - person.width) // 2 + dx, int(h * 0.14) + dy))
             on_frame(Frame(w, h, bytearray(img.tobytes()), time.time(),
-                           self._subject if person is not None else None))
+                           subject if person is not None else None))

@@ -92,4 +92,9 @@ class SimulatedCardReader(CardReader):
             return {name: bytes(data) for name, data in self._cards[key].items()}
         finally:
             media = Media.PRESENT if self._inserted else Media.ABSENT
-            self._set_status(CardReaderStatus(DeviceState.ONLINE, media=media))
+            now = self.status
+            # Back online from BUSY, but a reader set offline mid-read stays offline.
+            if now.device is DeviceState.BUSY:
+                self._set_status(CardReaderStatus(DeviceState.ONLINE, media=media))
+            else:
+                self._set_status(CardReaderStatus(now.device, now.detail, media=media))

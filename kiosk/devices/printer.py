@@ -55,25 +55,30 @@ class SimulatedPrinter(Printer):
         self._seconds_per_page = seconds_per_page
         self._fail_next: str | None = None
         self._jobs = 0
+        # Kept apart from the status, so loading paper does not close the cover and
+        # closing the cover does not bring an offline printer back online.
+        self._cover_open = False
+        self._offline = False
         super().__init__(name, self._paper_status())
 
-    def _paper_status(self, state: DeviceState = DeviceState.ONLINE) -> PrinterStatus:
+    def _paper_status(self) -> PrinterStatus:
         paper = Paper.OUT if self.sheets <= 0 else Paper.LOW if self.sheets <= self.low_at \
             else Paper.FULL
-        return PrinterStatus(state, "paper_out" if paper is Paper.OUT else "", paper=paper)
+        state = DeviceState.OFFLINE if self._offline else DeviceState.ONLINE
+        detail = "cover_open" if self._cover_open else "paper_out" if paper is Paper.OUT else ""
+        return PrinterStatus(state, detail, paper=paper, cover_open=self._cover_open)
 
     def load_paper(self, sheets: int) -> None:
         self.sheets = sheets
         self._set_status(self._paper_status())
 
     def set_cover_open(self, is_open: bool) -> None:
-        base = self._paper_status()
-        self._set_status(PrinterStatus(base.device, "cover_open" if is_open else base.detail,
-                                       paper=base.paper, cover_open=is_open))
+        self._cover_open = is_open
+        self._set_status(self._paper_status())
 
     def set_offline(self, offline: bool) -> None:
-        self._set_status(self._paper_status(DeviceState.OFFLINE if offline else
-                                            DeviceState.ONLINE))
+        self._offline = offline
+        self._set_status(self._paper_status())
 
     def fail_next_job(self, code: str) -> None:
         """The next job fails with ``code`` (e.g. "paper_jam", "offline")."""
@@ -109,5 +114,4 @@ class SimulatedPrinter(Printer):
             self.sheets -= pages
             return PrintResult(job_id, pages, path)
         finally:
-            if self.status.device is DeviceState.BUSY:
-                self._set_status(self._paper_status())
+            self._set_status(self._paper_status())

@@ -71,7 +71,8 @@ def parse_card(files: dict[str, bytes]) -> IdCard:
         raise CardDataError("missing_file", "no identity file")
     try:
         record = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    # ValueError too: json refuses integers of more than 4300 digits with a bare one.
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError):
         raise CardDataError("damaged_file", "identity file is not readable") from None
     if not isinstance(record, dict):
         raise CardDataError("damaged_file", "identity file is not a record")

@@ -81,8 +81,9 @@ def portrait_jpeg(citizen: DemoCitizen, size: tuple[int, int] = (240, 300)) -> b
     d.arc((w * 0.42, h * 0.48, w * 0.58, h * 0.58), 20, 160, fill="#8c4a3c", width=3)
     d.line((w * 0.5, h * 0.40, w * 0.48, h * 0.48), fill="#b98a6a", width=2)
     img = img.filter(ImageFilter.GaussianBlur(0.8))
-    # Sensor-like grain, so the JPEG has the size of a real chip photo.
-    noise = Image.effect_noise(size, 18).convert("RGB")
+    # Sensor-like grain, so the JPEG has the size of a real chip photo; seeded,
+    # so the same card always carries the same bytes.
+    noise = Image.frombytes("L", size, rng.randbytes(w * h)).convert("RGB")
     img = Image.blend(img, noise, 0.06)
     out = io.BytesIO()
     img.save(out, "JPEG", quality=80)

@@ -50,7 +50,7 @@ def load_services(eps: Iterable[EntryPoint] | None = None) -> Registry:
                 raise ValueError(f"entry point name {ep.name!r} differs from id {service.id!r}")
             if service.id in registry.services:
                 raise ValueError(f"service id {service.id!r} is already registered")
-        except Exception as e:  # isolate the plugin, whatever it raised
+        except (Exception, SystemExit) as e:  # isolate the plugin, even one that exits
             failure = LoadFailure(ep.name, dist, f"{e.__class__.__name__}: {e}")
             registry.failures.append(failure)
             log.error("service plugin %s from %s failed to load: %s", ep.name, dist,
