@@ -97,6 +97,19 @@ def test_idle_warning_then_more_time_then_timeout_wipes(host, journey, terminal)
     assert session.wiped and session.card is None
 
 
+def test_done_screen_ends_the_session_on_its_own(host, journey, terminal) -> None:
+    to_service(host, journey)
+    through_face(host, journey, terminal)
+    journey.act("confirm")
+    on(host, "done")
+    session = journey.session
+    host.advance(terminal.config.session.done_screen_s - 0.5)
+    assert journey.session is session and host.view.idle_seconds_left is None
+    host.advance(0.5)
+    assert host.reports[-1].outcome == "completed"
+    assert session.wiped and host.view.screen == "attract"
+
+
 def test_no_idle_countdown_on_the_attract_screen(host, journey) -> None:
     host.advance(3600)
     assert all(v.screen == "attract" and v.idle_seconds_left is None for v in host.views)

@@ -93,6 +93,7 @@ class _Context:
     def complete(self) -> None:
         if self.live:
             self._j._completed = True
+            self._j._arm_idle()  # from now on, the short "take your things" timer
 
 
 class Journey:
@@ -333,7 +334,14 @@ class Journey:
 
     def _arm_idle(self) -> None:
         self._cancel_idle()
-        if self.session is not None and self._busy == 0:
+        if self.session is None or self._busy:
+            return
+        if self._completed:
+            # Done: nothing left to lose, so no "more time?" warning; the session
+            # ends after the final screen's time even if the citizen walked off.
+            self._idle_timer = self.host.call_later(self.timeouts.done_screen_s,
+                                                    lambda: self.end("completed"))
+        else:
             self._idle_timer = self.host.call_later(self.timeouts.idle_timeout_s,
                                                     self._idle_warn)
 
