@@ -7,7 +7,7 @@ terminal uses. Everything below it is handed what it needs.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.api.client import GatewayClient
@@ -20,6 +20,7 @@ from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
 from kiosk.identity.card import IDENTITY_FILE, PHOTO_FILE, IdCard, encode_identity
 from kiosk.identity.face import FaceMatcher, SimulatedFaceMatcher
 from kiosk.sandbox.demo import DEMO_CITIZENS, DemoCitizen, portrait_jpeg
+from kiosk.sandbox.server import SandboxServer
 from kiosk.services.contract import Service
 from kiosk.services.registry import Registry, load_services
 
@@ -36,8 +37,7 @@ class Terminal:
     face_matcher: FaceMatcher
     registry: Registry
     services: list[Service]
-    sandbox: object | None = None
-    closers: list = field(default_factory=list)
+    sandbox: SandboxServer | None = None
 
     @property
     def simulated_devices(self) -> list[str]:
@@ -47,7 +47,7 @@ class Terminal:
         for device in self.devices.values():
             device.close()
         if self.sandbox is not None:
-            self.sandbox.stop()  # type: ignore[attr-defined]
+            self.sandbox.stop()
 
 
 def demo_card_files(citizen: DemoCitizen) -> CardFiles:
@@ -63,8 +63,6 @@ def build_terminal(config: Config, *, backend_url: str | None = None) -> Termina
     url = backend_url or config.backend.url
     token = config.backend.terminal_token
     if backend_url is None and config.uses_embedded_sandbox:
-        from kiosk.sandbox.server import SandboxServer
-
         # The embedded sandbox starts from the demo data every time, so a demo
         # can be replayed; `kiosk sandbox serve` keeps its state instead.
         db = home / "sandbox" / "embedded-gateway.db"

@@ -8,9 +8,13 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.config import ConfigError, data_dir, load
 from kiosk.i18n import LANGUAGES
+
+if TYPE_CHECKING:  # the app and Qt load only for the commands that need them
+    from kiosk.app import Terminal
 
 HEADLESS_HELP = """\
 kiosk: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).
@@ -108,20 +112,20 @@ def _demo(args: argparse.Namespace) -> int:
         terminal.close()
 
 
-def _autopilot(terminal: object, args: argparse.Namespace) -> int:
+def _autopilot(terminal: Terminal, args: argparse.Namespace) -> int:
     from kiosk.ui.autopilot import Autopilot
     from kiosk.ui.run import application, build_kiosk, watch_backend
     from kiosk.ui.theme import DESIGN_SIZE
 
-    if args.autopilot not in {s.id for s in terminal.services}:  # type: ignore[attr-defined]
+    if args.autopilot not in {s.id for s in terminal.services}:
         print(f"kiosk: no enabled service {args.autopilot!r}", file=sys.stderr)
         return 2
     app = application()
-    kiosk = build_kiosk(terminal, lang=args.lang)  # type: ignore[arg-type]
+    kiosk = build_kiosk(terminal, lang=args.lang)
     kiosk.window.setFixedSize(*DESIGN_SIZE)  # every screenshot the kiosk's own size
     kiosk.window.show()
-    watch_backend(kiosk, terminal.gateway)  # type: ignore[attr-defined]
-    printer = terminal.devices["printer"]  # type: ignore[attr-defined]
+    watch_backend(kiosk, terminal.gateway)
+    printer = terminal.devices["printer"]
     pilot = Autopilot(kiosk, args.autopilot, args.out, lang=args.lang or "zh-Hant",
                       card=args.card, printed_dir=getattr(printer, "out_dir", None))
     pilot.start()

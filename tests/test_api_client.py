@@ -9,7 +9,6 @@ import socket
 import uuid
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,18 +29,17 @@ from kiosk.api import (
 from kiosk.sandbox import db, schema
 from kiosk.sandbox.demo import DEMO_CITIZENS
 from kiosk.sandbox.server import SandboxServer
+from tests.conftest import TERMINAL, TOKEN
 
-TERMINAL = "demo-terminal-01"
-TOKEN = "sandbox-demo-token"
 CHAN, LEI, SOUSA, WONG = DEMO_CITIZENS  # 6, 6, 3 and 0 vouchers available
 BALANCE = "/v1/ssm/vouchers/balance"
 ISSUE = "/v1/ssm/vouchers/issue"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[SandboxServer]:
-    with SandboxServer(tmp_path / "gateway.db") as s:
-        yield s
+def server(sandbox: SandboxServer) -> SandboxServer:
+    """The shared sandbox fixture (tests/conftest.py) under this file's name for it."""
+    return sandbox
 
 
 @pytest.fixture

@@ -129,7 +129,7 @@ def test_card_pulled_mid_service_ends_and_wipes(host, journey, terminal) -> None
 
 def test_card_pulled_during_read_offers_a_retry(host, journey, terminal) -> None:
     reader = terminal.devices["card_reader"]
-    reader._read_delay_s = 5.0  # long enough to pull the card mid-read
+    reader.read_delay_s = 5.0  # long enough to pull the card mid-read
     to_service(host, journey)
     reader.insert(CARD)
     host.pump(lambda: host.view.data.get("message") == "card.reading")
@@ -137,7 +137,7 @@ def test_card_pulled_during_read_offers_a_retry(host, journey, terminal) -> None
     reader.remove()
     on(host, "error")
     assert host.view.data == {"message": "error.device.card_removed", "retry": True}
-    reader._read_delay_s = 0.01
+    reader.read_delay_s = 0.01
     reader.insert(CARD)
     journey.act("retry")
     on(host, "quantity")

@@ -19,9 +19,8 @@ from kiosk.sandbox.demo import DEMO_CITIZENS
 from kiosk.sandbox.routes import ROUTES
 from kiosk.sandbox.serials import luhn_check_digit, luhn_valid, new_serial
 from kiosk.sandbox.server import SandboxServer
+from tests.conftest import TERMINAL, TOKEN
 
-TERMINAL = "demo-terminal-01"
-TOKEN = "sandbox-demo-token"
 AUTH = {"X-Terminal-Id": TERMINAL, "Authorization": f"Bearer {TOKEN}"}
 CHAN, LEI, SOUSA, WONG = DEMO_CITIZENS  # 6, 6, 3 and 0 vouchers available
 BALANCE = "/v1/ssm/vouchers/balance"
@@ -29,9 +28,9 @@ ISSUE = "/v1/ssm/vouchers/issue"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[SandboxServer]:
-    with SandboxServer(tmp_path / "gateway.db") as s:
-        yield s
+def server(sandbox: SandboxServer) -> SandboxServer:
+    """The shared sandbox fixture (tests/conftest.py) under this file's name for it."""
+    return sandbox
 
 
 @pytest.fixture

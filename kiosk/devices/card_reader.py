@@ -39,7 +39,7 @@ class SimulatedCardReader(CardReader):
         super().__init__(name, CardReaderStatus(DeviceState.ONLINE, media=Media.ABSENT))
         self._cards = dict(cards)
         self._inserted: str | None = None
-        self._read_delay_s = read_delay_s
+        self.read_delay_s = read_delay_s
         self._fail_next: str | None = None
         # Set on removal so a read in progress notices the card was pulled.
         self._removed = threading.Event()
@@ -84,7 +84,7 @@ class SimulatedCardReader(CardReader):
         self._set_status(CardReaderStatus(DeviceState.BUSY, media=Media.PRESENT))
         try:
             # The time a real chip takes; wakes early if the card is pulled.
-            if self._removed.wait(self._read_delay_s) or self._inserted != key:
+            if self._removed.wait(self.read_delay_s) or self._inserted != key:
                 raise DeviceError("card_removed")
             failure, self._fail_next = self._fail_next, None
             if failure:

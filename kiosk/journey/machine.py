@@ -252,19 +252,20 @@ class Journey:
     def _enter_step(self) -> None:
         step = self.step
         assert step is not None
-        if self._ctx is not None:
-            self._safe(lambda: step.leave(self._ctx))  # type: ignore[arg-type]
+        old = self._ctx
+        if old is not None:
+            self._safe(lambda: step.leave(old))
         self.epoch += 1
         self._busy = 0
-        self._ctx = _Context(self, self.epoch)
+        ctx = self._ctx = _Context(self, self.epoch)
         log.info("step %s", step.id)
-        self._safe(lambda: step.enter(self._ctx))  # type: ignore[arg-type]
+        self._safe(lambda: step.enter(ctx))
 
     def _next_step(self) -> None:
         assert self.service is not None
-        step = self.step
-        if step is not None and self._ctx is not None:
-            self._safe(lambda: step.leave(self._ctx))  # type: ignore[arg-type]
+        step, ctx = self.step, self._ctx
+        if step is not None and ctx is not None:
+            self._safe(lambda: step.leave(ctx))
         self._ctx = None
         self._step_index += 1
         if self._step_index >= len(self.service.steps):
@@ -273,10 +274,10 @@ class Journey:
         self._enter_step()
 
     def _fail(self, message: str, retry: bool, values: Mapping[str, Any]) -> None:
-        step = self.step
+        step, ctx = self.step, self._ctx
         log.info("step %s failed: %s", step.id if step else "-", message)
-        if step is not None and self._ctx is not None:
-            self._safe(lambda: step.leave(self._ctx))  # type: ignore[arg-type]
+        if step is not None and ctx is not None:
+            self._safe(lambda: step.leave(ctx))
         self.epoch += 1  # stale the failed step's callbacks; retry re-enters it fresh
         self._ctx = None
         self._busy = 0

@@ -86,6 +86,17 @@ class StepContext(Protocol):
         """The service has done what the citizen came for."""
 
 
+D = TypeVar("D")
+
+
+def device_of(ctx: StepContext, name: str, kind: type[D]) -> D:
+    """The terminal's device ``name``, checked to be a ``kind`` (a step's typed view)."""
+    device = ctx.devices[name]
+    if not isinstance(device, kind):
+        raise TypeError(f"device {name!r} is a {type(device).__name__}, not a {kind.__name__}")
+    return device
+
+
 class Step:
     """Base of all steps; subclasses override what they need."""
 

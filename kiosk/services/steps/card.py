@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from kiosk.devices.card_reader import CardReader
 from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
 from kiosk.identity.card import IdCard, parse_card
-from kiosk.services.contract import Step, StepContext
+from kiosk.services.contract import Step, StepContext, device_of
 
 READ_TIMEOUT_S = 20.0
 
@@ -32,7 +31,7 @@ class ReadCard(Step):
             self._read(ctx)
 
     def _read(self, ctx: StepContext) -> None:
-        reader: CardReader = ctx.devices["card_reader"]  # type: ignore[assignment]
+        reader = device_of(ctx, "card_reader", CardReader)
         ctx.state["reading"] = True
         ctx.show("progress", message="card.reading")
 
@@ -48,6 +47,3 @@ class ReadCard(Step):
             return
         ctx.session.card = card
         ctx.next()
-
-    def on_action(self, ctx: StepContext, action: str, value: Any = None) -> None:
-        pass

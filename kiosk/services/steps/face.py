@@ -19,7 +19,7 @@ from kiosk.devices.camera import Camera
 from kiosk.devices.status import DeviceStatus
 from kiosk.identity.face import FaceDecision, FaceMatcher, FaceOutcome
 from kiosk.identity.frames import Frame
-from kiosk.services.contract import Step, StepContext
+from kiosk.services.contract import Step, StepContext, device_of
 
 
 @dataclass
@@ -55,7 +55,7 @@ class VerifyFace(Step):
 
     def _start(self, ctx: StepContext, guidance: str) -> None:
         assert ctx.session.card is not None
-        camera: Camera = ctx.devices["camera"]  # type: ignore[assignment]
+        camera = device_of(ctx, "camera", Camera)
         photo = bytes(ctx.session.card.photo_jpeg)
         inbox: queue.Queue[Frame] = queue.Queue(maxsize=self.frames_needed * self.keep_every)
         stop = threading.Event()
@@ -126,4 +126,4 @@ class VerifyFace(Step):
         stop = ctx.state.get("stop")
         if stop is not None:
             stop.set()
-        ctx.devices["camera"].stop()  # type: ignore[attr-defined]
+        device_of(ctx, "camera", Camera).stop()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.devices.printer import Printer, PrintResult
-from kiosk.services.contract import Step, StepContext
+from kiosk.services.contract import Step, StepContext, device_of
 
 PRINT_TIMEOUT_S = 180.0
 
@@ -19,7 +19,7 @@ class Print(Step):
     message: str = "wait.printing"
 
     def enter(self, ctx: StepContext) -> None:
-        printer: Printer = ctx.devices["printer"]  # type: ignore[assignment]
+        printer = device_of(ctx, "printer", Printer)
         ctx.show("progress", message=self.message)
 
         def work() -> PrintResult:
