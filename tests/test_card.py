@@ -2,61 +2,68 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.app import demo_card_files
+from kiosk.identity import tlv
 from kiosk.identity.card import (
     IDENTITY_FILE,
-    MAX_PHOTO_BYTES,
+    IDENTITY_TAGS,
     PHOTO_FILE,
     CardDataError,
     IdCard,
     encode_identity,
+    encode_photo,
     parse_card,
 )
+from kiosk.identity.chip import IDENTITY, PHOTO
 from kiosk.identity.face import FaceDecision, FaceOutcome, SimulatedFaceMatcher
 from kiosk.identity.frames import Frame
 from kiosk.sandbox.demo import DEMO_CITIZENS, DemoCitizen, portrait_jpeg
+from kiosk.sandbox.issuer import demo_profile
 
 CITIZEN = DEMO_CITIZENS[2]  # the longest name, with a non-ASCII letter
-PHOTO = portrait_jpeg(CITIZEN)
+PORTRAIT = portrait_jpeg(CITIZEN)
+PHOTO_BYTES = encode_photo(PORTRAIT)
 TEXT_FIELDS = ("card_number", "id_number", "name_zh", "name_latin", "sex")
 DATE_FIELDS = ("date_of_birth", "issue_date", "expiry_date")
 FIELDS = TEXT_FIELDS + DATE_FIELDS
 
 
-def record_of(citizen: DemoCitizen) -> dict[str, Any]:
-    return json.loads(demo_card_files(citizen)[IDENTITY_FILE])
+def values_of(citizen: DemoCitizen) -> dict[str, bytes]:
+    """The identity file's raw field values by name, as the issuer wrote them."""
+    template = tlv.decode_single(demo_profile(citizen).files[IDENTITY_FILE], 0x61)
+    by_tag = {t.tag: t.value for t in template.children}
+    return {name: by_tag[tag] for name, tag in IDENTITY_TAGS.items()}
 
 
-def files_with(record: Any, photo: bytes | None = PHOTO) -> dict[str, bytes]:
-    files = {IDENTITY_FILE: json.dumps(record, ensure_ascii=False).encode("utf-8")}
+GOOD = values_of(CITIZEN)
+
+
+def identity(**fields: bytes | str | None) -> bytes:
+    """An identity file with some fields replaced (None leaves a field out)."""
+    values: dict[str, bytes | str | None] = {**GOOD, **fields}
+    return tlv.encode(0x61, [
+        tlv.encode(IDENTITY_TAGS[name], v.encode() if isinstance(v, str) else v)
+        for name, v in values.items() if v is not None
+    ])
+
+
+def files_with(identity_file: bytes, photo: bytes | None = PHOTO_BYTES) -> dict[str, bytes]:
+    files = {IDENTITY_FILE: identity_file}
     if photo is not None:
         files[PHOTO_FILE] = photo
     return files
 
 
-def changed(**fields: Any) -> dict[str, Any]:
-    """The citizen's record with some fields replaced (``...`` removes a field)."""
-    record = record_of(CITIZEN)
-    for key, value in fields.items():
-        if value is ...:
-            del record[key]
-        else:
-            record[key] = value
-    return record
-
-
 def assert_no_personal_data(error: BaseException) -> None:
-    text = f"{error} {error!r} {error.args}"
+    text = f"{error} {error!r} {error.args} {getattr(error, 'detail', '')}"
     for secret in (CITIZEN.name_zh, CITIZEN.name_latin, CITIZEN.id_number,
-                   CITIZEN.card_number, CITIZEN.date_of_birth.isoformat()):
+                   CITIZEN.card_number, CITIZEN.date_of_birth.strftime("%Y%m%d"),
+                   CITIZEN.date_of_birth.isoformat()):
         assert secret not in text
 
 
@@ -65,7 +72,7 @@ def assert_no_personal_data(error: BaseException) -> None:
 
 @pytest.mark.parametrize("citizen", DEMO_CITIZENS, ids=lambda c: c.card_number)
 def test_parse_demo_card(citizen: DemoCitizen) -> None:
-    files = demo_card_files(citizen)
+    files = demo_profile(citizen).files
     card = parse_card(files)
     assert card.card_number == citizen.card_number
     assert card.id_number == citizen.id_number
@@ -75,32 +82,44 @@ def test_parse_demo_card(citizen: DemoCitizen) -> None:
     assert card.date_of_birth == citizen.date_of_birth
     assert card.issue_date == citizen.issue_date
     assert card.expiry_date == citizen.expiry_date
-    assert bytes(card.photo_jpeg) == files[PHOTO_FILE]
+    assert bytes(card.photo_jpeg) == portrait_jpeg(citizen)
     assert isinstance(card.photo_jpeg, bytearray)
 
 
 def test_encode_identity_round_trips() -> None:
-    card = parse_card(demo_card_files(CITIZEN))
-    again = parse_card({IDENTITY_FILE: encode_identity(card), PHOTO_FILE: PHOTO})
+    card = parse_card(files_with(identity()))
+    again = parse_card({IDENTITY_FILE: encode_identity(card), PHOTO_FILE: PHOTO_BYTES})
     assert again == IdCard(card.card_number, card.id_number, card.name_zh, card.name_latin,
                            card.sex, card.date_of_birth, card.issue_date, card.expiry_date,
-                           bytearray(PHOTO))
+                           bytearray(PORTRAIT))
+    assert encode_identity(card) == identity()
+
+
+def test_identity_fields_in_any_order() -> None:
+    template = tlv.decode_single(identity(), 0x61)
+    shuffled = tlv.encode(0x61, list(reversed(template.children)))
+    assert parse_card(files_with(shuffled)).name_latin == CITIZEN.name_latin
 
 
 def test_photo_is_a_copy_of_the_files() -> None:
-    files = demo_card_files(CITIZEN)
+    files = files_with(identity())
     card = parse_card(files)
     card.wipe()
-    assert files[PHOTO_FILE].startswith(b"\xff\xd8")
+    assert files[PHOTO_FILE] == PHOTO_BYTES
 
 
 def test_photo_of_the_largest_allowed_size() -> None:
-    photo = b"\xff\xd8" + bytes(MAX_PHOTO_BYTES - 2)
-    assert len(parse_card(files_with(changed(), photo)).photo_jpeg) == MAX_PHOTO_BYTES
+    header = len(encode_photo(b"")) + 4  # both lengths grow to 0x82 forms
+    jpeg = b"\xff\xd8\xff" + bytes(PHOTO.max_size - header - 3)
+    photo = encode_photo(jpeg)
+    assert len(photo) == PHOTO.max_size
+    assert len(parse_card(files_with(identity(), photo)).photo_jpeg) == len(jpeg)
+    too_big = encode_photo(jpeg + b"\x00")
+    damaged("damaged_file", files_with(identity(), too_big))
 
 
 def test_repr_hides_personal_data() -> None:
-    card = parse_card(demo_card_files(CITIZEN))
+    card = parse_card(files_with(identity()))
     for text in (repr(card), str(card), f"{card}", repr([card]), repr({"card": card})):
         assert CITIZEN.name_zh not in text
         assert CITIZEN.name_latin not in text
@@ -110,7 +129,7 @@ def test_repr_hides_personal_data() -> None:
 
 
 def test_wipe_clears_photo_and_text() -> None:
-    card = parse_card(demo_card_files(CITIZEN))
+    card = parse_card(files_with(identity()))
     photo = card.photo_jpeg
     assert len(photo) > 0
     card.wipe()
@@ -133,7 +152,7 @@ def test_wipe_clears_photo_and_text() -> None:
     ],
 )
 def test_expired(today: date, expired: bool) -> None:
-    card = parse_card(demo_card_files(CITIZEN))
+    card = parse_card(files_with(identity()))
     assert card.expired(today) is expired
 
 
@@ -148,103 +167,135 @@ def damaged(code: str, files: dict[str, bytes]) -> None:
     assert_no_personal_data(err.value)
 
 
-def test_missing_identity_file() -> None:
-    damaged("missing_file", {PHOTO_FILE: PHOTO})
+def test_missing_files() -> None:
+    damaged("missing_file", {PHOTO_FILE: PHOTO_BYTES})
     damaged("missing_file", {})
+    damaged("missing_file", files_with(identity(), photo=None))
 
 
-def test_missing_photo() -> None:
-    damaged("missing_file", files_with(changed(), photo=None))
+GOOD_IDENTITY = identity()
 
 
 @pytest.mark.parametrize(
     "raw",
     [
         b"",
-        b"{",
-        b"not json",
-        b"{\"name_latin\": \"SOUSA\"",
-        b"\xff\xfe{}",  # not UTF-8
-        json.dumps(changed()).encode("utf-16"),
-        b"\xef\xbb\xbf" + json.dumps(changed()).encode(),  # a BOM json refuses
-        b"[" * 100_000,  # nesting deeper than the parser can go
-        b"1" * 5000,  # an integer longer than Python converts
-        b'{"card_number": ' + b"9" * 5000 + b"}",
+        b"\x61",
+        GOOD_IDENTITY[:-1],  # truncated value
+        GOOD_IDENTITY[:1],  # truncated length
+        GOOD_IDENTITY + b"\x00",  # trailing byte
+        GOOD_IDENTITY + GOOD_IDENTITY,  # two templates
+        b"\x62" + GOOD_IDENTITY[1:],  # wrong template
+        b"\x61\x80" + GOOD_IDENTITY[2:] + b"\x00\x00",  # indefinite length
+        b"\x61\x82\xff\xff" + GOOD_IDENTITY[2:],  # length past the end
+        b"\x61\x84\x00\x00\x00" + GOOD_IDENTITY[1:],  # 4-byte length
+        tlv.encode(0x61, [GOOD_IDENTITY]),  # a template in the template
+        identity()[:2] + b"\x9f\x01\x00" + identity()[2:],  # outer length now wrong
+        b'{"card_number": "C0000003"}',  # the old JSON stand-in
+        b"\x61\x82\x07\xfc" + bytes(2044),  # zero tags inside
+        b"\x61" * 5000,
     ],
-    ids=["empty", "truncated", "text", "unterminated", "not-utf8", "utf16", "bom", "deep",
-         "huge-int", "huge-int-field"],
+    ids=["empty", "tag-only", "truncated", "truncated-length", "trailing", "twice",
+         "wrong-template", "indefinite", "overlong", "4-byte-length", "nested",
+         "length-mismatch", "json", "zeros", "deep"],
 )
 def test_identity_not_readable(raw: bytes) -> None:
-    damaged("damaged_file", {IDENTITY_FILE: raw, PHOTO_FILE: PHOTO})
+    damaged("damaged_file", files_with(raw))
 
 
-@pytest.mark.parametrize("record", [[], [changed()], "text", 7, None, True],
-                         ids=["list", "list-of-record", "string", "number", "null", "bool"])
-def test_identity_not_a_record(record: Any) -> None:
-    damaged("damaged_file", files_with(record))
+def test_identity_file_too_large() -> None:
+    raw = identity(name_latin="A" * 80)
+    raw = tlv.encode(0x61, [*tlv.decode_single(raw, 0x61).children,
+                            tlv.encode(0x88, bytes(IDENTITY.max_size))])
+    damaged("damaged_file", files_with(raw))
 
 
-BAD_TEXT = [..., None, 7, 7.5, True, [], {}, ["x"], "", "   ", "\t\n",
-            CITIZEN.name_latin * 4]  # the last: too long (over 80 characters)
+@pytest.mark.parametrize("name", FIELDS)
+def test_missing_field(name: str) -> None:
+    damaged("damaged_file", files_with(identity(**{name: None})))
 
 
-@pytest.mark.parametrize("value", BAD_TEXT, ids=repr)
-@pytest.mark.parametrize("field", TEXT_FIELDS)
-def test_bad_text_field(field: str, value: Any) -> None:
-    damaged("damaged_file", files_with(changed(**{field: value})))
+@pytest.mark.parametrize("name", FIELDS)
+def test_repeated_field(name: str) -> None:
+    raw = tlv.encode(0x61, [*tlv.decode_single(identity(), 0x61).children,
+                            tlv.encode(IDENTITY_TAGS[name], GOOD[name])])
+    damaged("damaged_file", files_with(raw))
 
 
-@pytest.mark.parametrize("field", TEXT_FIELDS)
-def test_text_field_of_80_characters_is_accepted_unless_sex(field: str) -> None:
-    files = files_with(changed(**{field: "A" * 80}))
-    if field == "sex":
-        damaged("damaged_file", files)
-    else:
-        assert getattr(parse_card(files), field) == "A" * 80
+@pytest.mark.parametrize("extra", [tlv.encode(0x88, b"x"), tlv.encode(0x5F2E, b"x"),
+                                   tlv.encode(0xA0, [])])
+def test_unknown_tag_in_identity(extra: bytes) -> None:
+    raw = tlv.encode(0x61, [*tlv.decode_single(identity(), 0x61).children, extra])
+    damaged("damaged_file", files_with(raw))
 
 
-@pytest.mark.parametrize("sex", ["X", "m", "f", "MF", "男", "U"])
-def test_bad_sex(sex: str) -> None:
-    damaged("damaged_file", files_with(changed(sex=sex)))
+BAD_VALUES = {
+    "card_number": [b"", b"c0000001", b"C 000001", b"C0000001\x00", b"A" * 17, "Ｃ0000001",
+                    b"\xff"],
+    "id_number": [b"", b"5215299", b"5215299(88)", b"521529(8)", b"5215299[8]", b"52152998",
+                  b"5215299(8) ", "５215299(8)", b"\x80"],
+    "name_zh": [b"", b" ", b"\xe9\x99", b"\xff\xfe", "蘇\x00美雲", "蘇美雲\n", " 蘇美雲",
+                "蘇\u202e美雲", "蘇\u2028美雲", "字" * 81],
+    "name_latin": [b"", b"\t", "SOUSA\x07", "SOUSA\r\nX", "A" * 81, b"\xc0\x80",
+                   b"\xed\xa0\x80"],  # overlong NUL, encoded surrogate: not UTF-8
+    "sex": [b"", b"X", b"m", b"f", b"MF", "男", b"U", b"M\x00"],
+}
+BAD_DATES = [b"", b"2021053", b"202105031", b"20211301", b"20210230", b"2021-5-3",
+             b"03052021", b"0000101", b"00000101", b"2021O503", "２0210503", b"\xff" * 8]
 
 
-BAD_DATES = [..., None, 20210503, 2021.5, [], {}, "", "today", "2021-13-01", "2021-02-30",
-             "2021-5-3", "03/05/2021", "2021-05-03x", CITIZEN.name_latin]
+@pytest.mark.parametrize(("name", "value"),
+                         [(n, v) for n, vs in BAD_VALUES.items() for v in vs]
+                         + [(n, v) for n in DATE_FIELDS for v in BAD_DATES],
+                         ids=repr)
+def test_bad_field(name: str, value: bytes | str) -> None:
+    damaged("damaged_file", files_with(identity(**{name: value})))
 
 
-@pytest.mark.parametrize("value", BAD_DATES, ids=repr)
-@pytest.mark.parametrize("field", DATE_FIELDS)
-def test_bad_date_field(field: str, value: Any) -> None:
-    damaged("damaged_file", files_with(changed(**{field: value})))
+@pytest.mark.parametrize("name", ["name_zh", "name_latin"])
+def test_name_of_80_characters_is_accepted(name: str) -> None:
+    assert getattr(parse_card(files_with(identity(**{name: "字" * 80}))), name) == "字" * 80
+
+
+def test_private_use_characters_are_accepted() -> None:
+    # Rare Chinese characters of MSCS/HKSCS live in the private-use area on many systems.
+    assert parse_card(files_with(identity(name_zh="蘇\ue000雲"))).name_zh == "蘇\ue000雲"
 
 
 @pytest.mark.parametrize(
     ("dob", "issue", "expiry"),
     [
-        ("2000-01-01", "1999-12-31", "2030-01-01"),  # issued before birth
-        ("1980-01-01", "2020-01-01", "2020-01-01"),  # expires when issued
-        ("1980-01-01", "2020-01-01", "2019-12-31"),  # expires before issue
-        ("2040-01-01", "2020-01-01", "2030-01-01"),
+        ("20000101", "19991231", "20300101"),  # issued before birth
+        ("19800101", "20200101", "20200101"),  # expires when issued
+        ("19800101", "20200101", "20191231"),  # expires before issue
+        ("20400101", "20200101", "20300101"),
     ],
 )
 def test_dates_out_of_order(dob: str, issue: str, expiry: str) -> None:
-    damaged("inconsistent",
-            files_with(changed(date_of_birth=dob, issue_date=issue, expiry_date=expiry)))
+    damaged("inconsistent", files_with(identity(date_of_birth=dob, issue_date=issue,
+                                                expiry_date=expiry)))
 
 
 def test_issued_on_the_day_of_birth_is_consistent() -> None:
-    card = parse_card(files_with(changed(date_of_birth="2020-01-01", issue_date="2020-01-01")))
+    card = parse_card(files_with(identity(date_of_birth="20200101", issue_date="20200101")))
     assert card.date_of_birth == card.issue_date == date(2020, 1, 1)
 
 
 @pytest.mark.parametrize(
     "photo",
-    [b"", b"\xff", b"\x89PNG\r\n\x1a\n" + bytes(100), b"GIF89a", b"\xd8\xff" + bytes(10),
-     b"\xff\xd8" + bytes(MAX_PHOTO_BYTES - 1)],
-    ids=["empty", "one-byte", "png", "gif", "swapped-magic", "too-large"],
+    [b"", PORTRAIT, encode_photo(b""), encode_photo(b"\xff"), encode_photo(b"\xff\xd8"),
+     encode_photo(b"\x89PNG\r\n\x1a\n" + bytes(100)), encode_photo(b"GIF89a"),
+     encode_photo(b"\xd8\xff\xff" + bytes(10)), tlv.encode(0x75, [tlv.encode(0x5F2F, PORTRAIT)]),
+     tlv.encode(0x75, [tlv.encode(0x5F2E, PORTRAIT), tlv.encode(0x5F2E, PORTRAIT)]),
+     tlv.encode(0x75, [tlv.encode(0x5F2E, PORTRAIT), tlv.encode(0x80, b"")]),
+     tlv.encode(0x7F75, [tlv.encode(0x5F2E, PORTRAIT)]), PHOTO_BYTES[:-1], PHOTO_BYTES + b"\x00",
+     tlv.encode(0x75, [])],
+    ids=["empty", "bare-jpeg", "empty-jpeg", "one-byte", "soi-only", "png", "gif",
+         "swapped-magic", "wrong-tag", "two-photos", "extra-object", "wrong-template",
+         "truncated", "trailing", "empty-template"],
 )
 def test_bad_photo(photo: bytes) -> None:
-    damaged("damaged_file", files_with(changed(), photo))
+    damaged("damaged_file", files_with(identity(), photo))
 
 
 # --------------------------------------------------------------------------- fuzzing
@@ -255,6 +306,7 @@ def parse_or_refuse(files: dict[str, bytes]) -> IdCard | None:
         card = parse_card(files)
     except CardDataError as e:
         assert e.code in {"missing_file", "damaged_file", "inconsistent"}
+        assert_no_personal_data(e)
         return None
     assert isinstance(card, IdCard)
     return card
@@ -263,57 +315,44 @@ def parse_or_refuse(files: dict[str, bytes]) -> IdCard | None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=600))
 def test_arbitrary_identity_bytes(raw: bytes) -> None:
-    assert parse_or_refuse({IDENTITY_FILE: raw, PHOTO_FILE: PHOTO}) is None
+    assert parse_or_refuse(files_with(raw)) is None
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300))
-def test_arbitrary_identity_bytes_after_a_json_prefix(tail: bytes) -> None:
-    raw = json.dumps(changed()).encode()[:-1] + tail
-    parse_or_refuse({IDENTITY_FILE: raw, PHOTO_FILE: PHOTO})
+def test_arbitrary_bytes_after_a_valid_prefix(tail: bytes) -> None:
+    raw = GOOD_IDENTITY[:-3] + tail
+    card = parse_or_refuse(files_with(raw))
+    if card is not None:  # only if the tail completed the file with valid digits
+        assert len(raw) == len(GOOD_IDENTITY)
 
 
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=100)
-    | st.dates().map(date.isoformat),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
-    max_leaves=10,
-)
-GOOD = record_of(CITIZEN)
-# Each field: absent, the good value, a plausible value, or anything at all.
 FIELD_VALUES = {
-    name: st.one_of(st.just(...), st.just(GOOD[name]), JSON_VALUES,
-                    st.sampled_from(["M", "F"]) if name == "sex"
-                    else st.dates().map(date.isoformat) if name in DATE_FIELDS
+    name: st.one_of(st.none(), st.just(GOOD[name]), st.binary(max_size=40),
+                    st.text(max_size=90),
+                    st.sampled_from([b"M", b"F"]) if name == "sex"
+                    else st.dates().map(lambda d: d.strftime("%Y%m%d").encode())
+                    if name in DATE_FIELDS
+                    else st.from_regex(r"[0-9]{7}\([0-9]\)", fullmatch=True)
+                    if name == "id_number"
                     else st.text(min_size=1, max_size=90))
     for name in FIELDS
 }
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None)
 @given(st.fixed_dictionaries(FIELD_VALUES),
-       st.dictionaries(st.text(max_size=12), JSON_VALUES, max_size=3),
-       st.sampled_from([PHOTO, None, b"", b"\xff\xd8tiny"]))
-def test_arbitrary_identity_records(fields: dict[str, Any], extra: dict[str, Any],
+       st.sampled_from([PHOTO_BYTES, None, b"", encode_photo(b"\xff\xd8\xfftiny")]))
+def test_arbitrary_identity_records(fields: dict[str, bytes | str | None],
                                     photo: bytes | None) -> None:
-    record = {**extra, **{k: v for k, v in fields.items() if v is not ...}}
-    card = parse_or_refuse(files_with(record, photo))
+    card = parse_or_refuse(files_with(identity(**fields), photo))
     if card is not None:
         assert all(isinstance(getattr(card, k), str) and getattr(card, k).strip()
                    for k in TEXT_FIELDS)
         assert card.sex in ("M", "F")
         assert card.date_of_birth <= card.issue_date < card.expiry_date
-        assert bytes(card.photo_jpeg) == photo
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-                    lambda inner: st.lists(inner, max_size=3)
-                    | st.dictionaries(st.sampled_from(FIELDS), inner, max_size=8),
-                    max_leaves=20))
-def test_arbitrary_json_documents(document: Any) -> None:
-    parse_or_refuse(files_with(document))
+        assert photo is not None
+        assert encode_photo(bytes(card.photo_jpeg)) == photo
 
 
 # --------------------------------------------------------------------------- face matcher

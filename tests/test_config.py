@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.config import Config, ConfigError, data_dir, load, parse
+from kiosk.config import Config, ConfigError, IdentityConfig, data_dir, load, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config" / "terminal.example.toml"
@@ -28,7 +28,7 @@ def test_example_file_is_valid_and_documents_every_key() -> None:
     cfg = load(EXAMPLE)
     assert cfg.terminal.id
     text = EXAMPLE.read_text(encoding="utf-8")
-    for section in ("terminal", "backend", "session"):
+    for section in ("terminal", "backend", "session", "identity"):
         for key in getattr(Config(), section).__dataclass_fields__:
             assert f"\n{key} =" in text or f"\n# {key} =" in text, f"{section}.{key} undocumented"
     for device in ("card_reader", "camera", "printer"):
@@ -50,6 +50,12 @@ def test_example_file_is_valid_and_documents_every_key() -> None:
     ("version = 99\n", "version: 99 is newer"),
     ("colour = 'red'\n", "colour: unknown key"),
     ("[terminal\nid = 'x'\n", "not valid TOML"),
+    ("[identity]\ntrusted_issuers = []\n", "identity.trusted_issuers: must name at least one"),
+    ("[identity]\ntrusted_issuers = 'sandbox'\n", "identity.trusted_issuers: must be a list"),
+    ("[identity]\ntrusted_issuers = ['ca.pem']\n", "identity.trusted_issuers: 'ca.pem' must be"),
+    ("[identity]\ntrusted_issuers = ['/nonexistent/ca.pem']\n",
+     "identity.trusted_issuers: /nonexistent/ca.pem: no such file"),
+    ("[identity]\ntrust = ['sandbox']\n", "identity.trust: unknown key"),
 ])
 def test_broken_config_names_the_key(text: str, names: str) -> None:
     with pytest.raises(ConfigError, match=None) as info:
@@ -86,3 +92,26 @@ def test_kiosk_home_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("KIOSK_HOME")
     assert data_dir(tmp_path / "b") == (tmp_path / "b").resolve()
     assert (tmp_path / "b").is_dir()
+
+
+def test_identity_defaults_to_the_sandbox_issuer() -> None:
+    cfg = load(None)
+    assert cfg.identity == IdentityConfig(trusted_issuers=("sandbox",))
+    assert cfg.identity.trusts_sandbox
+    assert cfg.identity.certificate_files == ()
+
+
+def test_identity_with_a_ca_file(tmp_path: Path) -> None:
+    from kiosk.sandbox.issuer import ca_certificate_pem
+
+    pem = tmp_path / "issuer-ca.pem"
+    pem.write_bytes(ca_certificate_pem())
+    cfg = parse(f"[identity]\ntrusted_issuers = [{str(pem)!r}]\n")
+    assert cfg.identity.certificate_files == (str(pem),)
+    assert not cfg.identity.trusts_sandbox
+    key = tmp_path / "key.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\n...\n")
+    with pytest.raises(ConfigError, match=r"identity\.trusted_issuers: .*key\.pem: not a PEM"):
+        parse(f"[identity]\ntrusted_issuers = ['sandbox', {str(key)!r}]\n")
+    with pytest.raises(ConfigError, match=r"identity\.trusted_issuers: .*: cannot read"):
+        parse(f"[identity]\ntrusted_issuers = [{str(tmp_path)!r}]\n")

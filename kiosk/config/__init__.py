@@ -8,10 +8,12 @@ is documented in ``config/terminal.example.toml``.
 from kiosk.config.paths import data_dir
 from kiosk.config.schema import (
     CONFIG_VERSION,
+    SANDBOX_ISSUER,
     BackendConfig,
     Config,
     ConfigError,
     DeviceConfig,
+    IdentityConfig,
     SessionConfig,
     TerminalConfig,
     load,
@@ -20,10 +22,12 @@ from kiosk.config.schema import (
 
 __all__ = [
     "CONFIG_VERSION",
+    "SANDBOX_ISSUER",
     "BackendConfig",
     "Config",
     "ConfigError",
     "DeviceConfig",
+    "IdentityConfig",
     "SessionConfig",
     "TerminalConfig",
     "data_dir",

@@ -11,6 +11,8 @@ from kiosk.i18n import LANGUAGES
 
 CONFIG_VERSION = 1
 EMBEDDED_SANDBOX = "embedded-sandbox"
+# In identity.trusted_issuers: the sandbox issuer's test CA (kiosk.sandbox.issuer).
+SANDBOX_ISSUER = "sandbox"
 
 
 class ConfigError(ValueError):
@@ -45,6 +47,21 @@ class SessionConfig:
 
 
 @dataclass(frozen=True)
+class IdentityConfig:
+    # Certificate authorities whose document signers may sign ID cards: "sandbox"
+    # (the sandbox issuer's test CA) or absolute paths of PEM certificate files.
+    trusted_issuers: tuple[str, ...] = (SANDBOX_ISSUER,)
+
+    @property
+    def trusts_sandbox(self) -> bool:
+        return SANDBOX_ISSUER in self.trusted_issuers
+
+    @property
+    def certificate_files(self) -> tuple[str, ...]:
+        return tuple(e for e in self.trusted_issuers if e != SANDBOX_ISSUER)
+
+
+@dataclass(frozen=True)
 class DeviceConfig:
     driver: str = "simulator"
     # Driver-specific settings (simulator behaviour, device paths ...).
@@ -57,6 +74,7 @@ class Config:
     terminal: TerminalConfig = field(default_factory=TerminalConfig)
     backend: BackendConfig = field(default_factory=BackendConfig)
     session: SessionConfig = field(default_factory=SessionConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
     devices: dict[str, DeviceConfig] = field(default_factory=dict)
     # Service ids, or "*" for every installed service.
     enabled_services: tuple[str, ...] = ("*",)
@@ -112,6 +130,7 @@ def _build(raw: dict[str, Any]) -> Config:
     terminal = _section(TerminalConfig, raw.pop("terminal", {}), "terminal")
     backend = _section(BackendConfig, raw.pop("backend", {}), "backend")
     session = _section(SessionConfig, raw.pop("session", {}), "session")
+    identity = _section(IdentityConfig, raw.pop("identity", {}), "identity")
     devices = _devices(raw.pop("devices", {}))
     services = raw.pop("services", {})
     if not isinstance(services, dict):
@@ -125,8 +144,9 @@ def _build(raw: dict[str, Any]) -> Config:
     if raw:
         raise ConfigError(f"{next(iter(raw))}: unknown key")
     _check(terminal, backend, session)
+    _check_identity(identity)
     return Config(version=CONFIG_VERSION, terminal=terminal, backend=backend, session=session,
-                  devices=devices, enabled_services=tuple(enabled))
+                  identity=identity, devices=devices, enabled_services=tuple(enabled))
 
 
 def _section(cls: type, table: Any, name: str) -> Any:
@@ -202,3 +222,29 @@ def _check(terminal: TerminalConfig, backend: BackendConfig, session: SessionCon
         raise ConfigError("session.idle_warning_s: must be at least 20 (WCAG 2.2.1)")
     if session.idle_timeout_s <= 0:
         raise ConfigError("session.idle_timeout_s: must be more than 0")
+
+
+PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+
+
+def _check_identity(identity: IdentityConfig) -> None:
+    key = "identity.trusted_issuers"
+    if not identity.trusted_issuers:
+        # A terminal that trusts no issuer would refuse every card as forged.
+        raise ConfigError(f"{key}: must name at least one issuer")
+    for entry in identity.certificate_files:
+        p = Path(entry)
+        # Relative to what would depend on where the kiosk was started from.
+        if not p.is_absolute():
+            raise ConfigError(f"{key}: {entry!r} must be {SANDBOX_ISSUER!r} or an absolute "
+                              "path of a PEM certificate file")
+        try:
+            head = p.read_bytes()
+        except FileNotFoundError:
+            raise ConfigError(f"{key}: {entry}: no such file") from None
+        except OSError as e:
+            raise ConfigError(f"{key}: {entry}: cannot read ({e.__class__.__name__})") from None
+        # The certificate itself is checked when the trust store loads it; this
+        # catches the common mistake (a key or a DER file) at validation time.
+        if PEM_CERTIFICATE not in head:
+            raise ConfigError(f"{key}: {entry}: not a PEM certificate file")
