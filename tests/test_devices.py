@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.app import demo_card_files
 from kiosk.devices.base import Device, DeviceError
 from kiosk.devices.camera import SimulatedCamera
 from kiosk.devices.card_reader import SimulatedCardReader
@@ -28,13 +27,13 @@ from kiosk.devices.status import (
     Paper,
     PrinterStatus,
 )
-from kiosk.identity.card import IDENTITY_FILE, PHOTO_FILE
+from kiosk.identity.chip import FILES, ChipRead
 from kiosk.identity.face import FaceOutcome, SimulatedFaceMatcher
 from kiosk.identity.frames import Frame
 from kiosk.sandbox.demo import DEMO_CITIZENS, portrait_jpeg
+from tests.card_helpers import make_profile, signature_verifies
 
 CITIZEN = DEMO_CITIZENS[0]
-CARD = CITIZEN.card_number
 WAIT = 2.0  # generous upper bound for anything that should happen "at once"
 
 
@@ -53,8 +52,18 @@ def make_pdf(pages: int) -> bytes:
 # --------------------------------------------------------------------------- card reader
 
 
-# portrait_jpeg() adds random grain, so each test keeps the files it put in the reader.
-CARDS = {c.card_number: demo_card_files(c) for c in DEMO_CITIZENS}
+# Small cards with arbitrary file bytes and their own chip keys: the reader
+# moves bytes, and what they mean is kiosk.identity's business.
+CARDS = {
+    "C1": make_profile(photo_size=3000),
+    "C2": make_profile(photo_size=500, protocol="T=0"),
+    "C3": make_profile(photo_size=900, extended=False, label="short-only"),
+}
+CARD = "C1"
+
+
+def files_of(key: str) -> dict[str, bytes]:
+    return CARDS[key].files
 
 
 @pytest.fixture
@@ -92,17 +101,29 @@ def test_reader_reports_insert_and_remove(reader: SimulatedCardReader) -> None:
 
 def test_reader_refuses_an_unknown_card(reader: SimulatedCardReader) -> None:
     with pytest.raises(KeyError):
-        reader.insert("C9999999")
+        reader.insert("C9")
     assert reader.status.media is Media.ABSENT  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("citizen", DEMO_CITIZENS, ids=lambda c: c.card_number)
-def test_read_returns_the_inserted_cards_files(reader: SimulatedCardReader, citizen) -> None:
-    reader.insert(citizen.card_number)
-    files = reader.read_card().result(timeout=WAIT)
-    assert files == CARDS[citizen.card_number]
-    assert set(files) == {IDENTITY_FILE, PHOTO_FILE}
+@pytest.mark.parametrize("key", list(CARDS))
+def test_read_returns_the_inserted_cards_chip(reader: SimulatedCardReader, key: str) -> None:
+    reader.insert(key)
+    chip = reader.read_card().result(timeout=WAIT)
+    assert isinstance(chip, ChipRead)
+    assert chip.files == files_of(key)
+    assert set(chip.files) == {f.name for f in FILES}
+    assert signature_verifies(CARDS[key], chip.challenge, chip.response)
+    assert chip.protocol == CARDS[key].protocol
+    assert chip.apdus >= 6 and chip.atr.startswith(b"\x3b")
     assert reader.status == CardReaderStatus(DeviceState.ONLINE, media=Media.PRESENT)
+
+
+def test_simulated_read_uses_the_real_apdu_sequence(reader: SimulatedCardReader) -> None:
+    reader.insert("C1")
+    assert reader.read_card().result(timeout=WAIT).apdus == 6  # extended length, T=1
+    reader.remove()
+    reader.insert("C3")  # no extended length: probe, fall back, read in 256-byte chunks
+    assert reader.read_card().result(timeout=WAIT).apdus > 6
 
 
 def test_read_goes_busy_then_back_online(reader: SimulatedCardReader) -> None:
@@ -139,8 +160,8 @@ def test_fail_next_read_fails_exactly_one_read(reader: SimulatedCardReader) -> N
     with pytest.raises(DeviceError) as err:
         reader.read_card().result(timeout=WAIT)
     assert err.value.code == "unreadable"
-    assert reader.read_card().result(timeout=WAIT) == CARDS[CARD]
-    assert reader.read_card().result(timeout=WAIT) == CARDS[CARD]
+    assert reader.read_card().result(timeout=WAIT).files == files_of(CARD)
+    assert reader.read_card().result(timeout=WAIT).files == files_of(CARD)
 
 
 def test_offline_reader_fails_with_reader_error(reader: SimulatedCardReader) -> None:
@@ -155,7 +176,7 @@ def test_offline_reader_fails_with_reader_error(reader: SimulatedCardReader) -> 
     assert err.value.code == "reader_error"
     assert reader.status.device is DeviceState.OFFLINE  # a failed read does not revive it
     reader.set_device_state(DeviceState.ONLINE)
-    assert reader.read_card().result(timeout=WAIT) == CARDS[CARD]
+    assert reader.read_card().result(timeout=WAIT).files == files_of(CARD)
 
 
 def test_reader_going_offline_mid_read_stays_offline(slow_reader: SimulatedCardReader) -> None:
@@ -186,7 +207,7 @@ def test_reads_are_serialised_on_one_worker_thread(reader: SimulatedCardReader) 
     reader.subscribe(listener)
     first, second = reader.read_card(), reader.read_card()
     whoami = reader.submit(lambda: threading.current_thread().name)
-    assert first.result(timeout=WAIT) == second.result(timeout=WAIT)
+    assert first.result(timeout=WAIT).files == second.result(timeout=WAIT).files
     worker = whoami.result(timeout=WAIT)
     assert worker.startswith("device-card_reader")
     assert worker != threading.current_thread().name
@@ -197,9 +218,9 @@ def test_reads_are_serialised_on_one_worker_thread(reader: SimulatedCardReader) 
 
 def test_read_returns_a_copy_of_the_card(reader: SimulatedCardReader) -> None:
     reader.insert(CARD)
-    files = reader.read_card().result(timeout=WAIT)
-    files.clear()
-    assert reader.read_card().result(timeout=WAIT) == CARDS[CARD]
+    chip = reader.read_card().result(timeout=WAIT)
+    chip.wipe()
+    assert reader.read_card().result(timeout=WAIT).files == files_of(CARD)
 
 
 # --------------------------------------------------------------------------- printer
@@ -555,7 +576,7 @@ def test_a_raising_listener_does_not_stop_the_others(reader: SimulatedCardReader
     assert [s.media for s in after] == [Media.PRESENT]  # type: ignore[attr-defined]
     assert "status listener failed" in caplog.text
     # The device still works, on its worker thread too.
-    assert reader.read_card().result(timeout=WAIT) == CARDS[CARD]
+    assert reader.read_card().result(timeout=WAIT).files == files_of(CARD)
     assert calls == ["broken"] * 3  # BUSY, then ONLINE again
     assert reader.status.device is DeviceState.ONLINE
 
