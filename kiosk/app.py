@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.api.client import GatewayClient
-from kiosk.config import Config, data_dir
+from kiosk.config import Config, ConfigError, data_dir
 from kiosk.devices.base import Device
 from kiosk.devices.camera import SimulatedCamera
-from kiosk.devices.card_reader import CardFiles, SimulatedCardReader
+from kiosk.devices.card_reader import SimulatedCardReader
 from kiosk.devices.printer import SimulatedPrinter
 from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
-from kiosk.identity.card import IDENTITY_FILE, PHOTO_FILE, IdCard, encode_identity
 from kiosk.identity.face import FaceMatcher, SimulatedFaceMatcher
-from kiosk.sandbox.demo import DEMO_CITIZENS, DemoCitizen, portrait_jpeg
+from kiosk.identity.verify import TrustStore, TrustStoreError
+from kiosk.sandbox.demo import DEMO_CITIZENS, portrait_jpeg
+from kiosk.sandbox.issuer import demo_profile, sandbox_trust_store
 from kiosk.sandbox.server import SandboxServer
 from kiosk.services.contract import Service
 from kiosk.services.registry import Registry, load_services
@@ -35,6 +36,7 @@ class Terminal:
     gateway: GatewayClient
     devices: dict[str, Device]
     face_matcher: FaceMatcher
+    trust: TrustStore
     registry: Registry
     services: list[Service]
     sandbox: SandboxServer | None = None
@@ -50,15 +52,19 @@ class Terminal:
             self.sandbox.stop()
 
 
-def demo_card_files(citizen: DemoCitizen) -> CardFiles:
-    card = IdCard(citizen.card_number, citizen.id_number, citizen.name_zh, citizen.name_latin,
-                  citizen.sex, citizen.date_of_birth, citizen.issue_date, citizen.expiry_date,
-                  bytearray())
-    return {IDENTITY_FILE: encode_identity(card), PHOTO_FILE: portrait_jpeg(citizen)}
+def trust_store(config: Config) -> TrustStore:
+    """The issuer CAs this terminal trusts; a bad anchor is a configuration error."""
+    try:
+        return TrustStore.from_config(
+            config.identity,
+            sandbox=sandbox_trust_store() if config.identity.trusts_sandbox else None)
+    except TrustStoreError as e:
+        raise ConfigError(str(e)) from None
 
 
 def build_terminal(config: Config, *, backend_url: str | None = None) -> Terminal:
     home = data_dir(config.terminal.data_dir or None)
+    trust = trust_store(config)
     sandbox = None
     url = backend_url or config.backend.url
     token = config.backend.terminal_token
@@ -78,15 +84,17 @@ def build_terminal(config: Config, *, backend_url: str | None = None) -> Termina
                             retries=config.backend.retries)
     devices = _simulated_devices(config, home)
     registry = load_services()
-    return Terminal(config, home, url, gateway, devices, SimulatedFaceMatcher(), registry,
-                    registry.enabled(config.enabled_services), sandbox)
+    return Terminal(config, home, url, gateway, devices, SimulatedFaceMatcher(), trust,
+                    registry, registry.enabled(config.enabled_services), sandbox)
 
 
 def _simulated_devices(config: Config, home: Path) -> dict[str, Device]:
     reader_opts = config.device("card_reader").options
     camera_opts = config.device("camera").options
     printer_opts = config.device("printer").options
-    cards = {c.card_number: demo_card_files(c) for c in DEMO_CITIZENS}
+    # Demo cards personalised by the sandbox issuer: the demo reads them through
+    # the same APDU code and verification as a real card.
+    cards = {c.card_number: demo_profile(c) for c in DEMO_CITIZENS}
     reader = SimulatedCardReader(cards, read_delay_s=float(reader_opts.get("read_delay_s", 0.8)))
     camera = SimulatedCamera(fps=float(camera_opts.get("fps", 12)))
     printer = SimulatedPrinter(home / "printed", sheets=int(printer_opts.get("sheets", 500)),

@@ -24,7 +24,8 @@ def journey(host: ManualHost, terminal) -> Journey:
     cfg = terminal.config
     j = Journey(host=host, services=terminal.services, devices=terminal.devices,
                 gateway=terminal.gateway, face_matcher=terminal.face_matcher,
-                terminal_id=cfg.terminal.id, languages=cfg.terminal.languages,
+                trust=terminal.trust, terminal_id=cfg.terminal.id,
+                languages=cfg.terminal.languages,
                 default_lang="en", timeouts=cfg.session)
     for device in terminal.devices.values():
         device.subscribe(lambda d, s: host.post(lambda: j.on_device_status(d.name, s)))
@@ -192,7 +193,7 @@ def test_stranger_at_the_camera_is_refused(kiosk_home, sandbox, host) -> None:
     try:
         j = Journey(host=host, services=term.services, devices=term.devices,
                     gateway=term.gateway, face_matcher=term.face_matcher,
-                    terminal_id="t", languages=("en",), default_lang="en",
+                    trust=term.trust, terminal_id="t", languages=("en",), default_lang="en",
                     timeouts=cfg.session)
         term.devices["card_reader"].subscribe(
             lambda d, s: host.post(lambda: j.on_device_status(d.name, s)))

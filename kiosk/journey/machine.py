@@ -19,6 +19,7 @@ from kiosk.devices.base import Device
 from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
 from kiosk.identity.face import FaceMatcher
 from kiosk.identity.frames import Frame
+from kiosk.identity.verify import TrustStore
 from kiosk.journey.host import JourneyHost, Timer
 from kiosk.services.availability import Availability, availability
 from kiosk.services.contract import Service, Step
@@ -60,6 +61,7 @@ class _Context:
         self.devices = journey.devices
         self.gateway = journey.gateway
         self.face_matcher = journey.face_matcher
+        self.trust = journey.trust
         self.terminal_id = journey.terminal_id
         self.state: dict[str, Any] = {}
 
@@ -99,13 +101,14 @@ class _Context:
 class Journey:
     def __init__(self, *, host: JourneyHost, services: Sequence[Service],
                  devices: Mapping[str, Device], gateway: Any, face_matcher: FaceMatcher,
-                 terminal_id: str, languages: Sequence[str], default_lang: str,
+                 trust: TrustStore, terminal_id: str, languages: Sequence[str], default_lang: str,
                  timeouts: SessionConfig) -> None:
         self.host = host
         self.services = {s.id: s for s in services}
         self.devices = devices
         self.gateway = gateway
         self.face_matcher = face_matcher
+        self.trust = trust
         self.terminal_id = terminal_id
         self.languages = tuple(languages)
         self.default_lang = default_lang

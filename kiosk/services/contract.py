@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kiosk.devices.status import DeviceStatus
     from kiosk.identity.face import FaceMatcher
     from kiosk.identity.frames import Frame
+    from kiosk.identity.verify import TrustStore
     from kiosk.session import Session
 
 T = TypeVar("T")
@@ -56,6 +57,8 @@ class StepContext(Protocol):
     devices: Mapping[str, Device]
     gateway: GatewayClient
     face_matcher: FaceMatcher
+    # The issuer CAs the terminal trusts, for card verification.
+    trust: TrustStore
     terminal_id: str
     # Scratch space of the current step in this session; emptied when the step is entered.
     state: dict[str, Any]

@@ -17,6 +17,7 @@ from kiosk.config import Config
 from kiosk.devices.base import Device
 from kiosk.devices.card_reader import SimulatedCardReader
 from kiosk.identity.face import FaceMatcher
+from kiosk.identity.verify import TrustStore
 from kiosk.journey import Journey
 from kiosk.journey.host import ManualClock
 from kiosk.services.contract import Service
@@ -35,6 +36,7 @@ class TerminalParts(Protocol):
     services: Sequence[Service]
     gateway: GatewayClient
     face_matcher: FaceMatcher
+    trust: TrustStore
 
     @property
     def simulated_devices(self) -> list[str]: ...
@@ -87,7 +89,8 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
     host = QtHost(window, clock=clock)
     journey = Journey(host=host, services=services, devices=terminal.devices,
                       gateway=terminal.gateway, face_matcher=terminal.face_matcher,
-                      terminal_id=cfg.terminal.id, languages=cfg.terminal.languages,
+                      trust=terminal.trust, terminal_id=cfg.terminal.id,
+                      languages=cfg.terminal.languages,
                       default_lang=lang or cfg.terminal.default_language, timeouts=cfg.session)
     host.attach(journey)
     application().installEventFilter(window)

@@ -1,4 +1,9 @@
-"""Read the citizen's ID card: ask for it, read it, check it can be used."""
+"""Read the citizen's ID card: ask for it, read it, prove it genuine, check it can be used.
+
+Every card is verified on the kiosk (passive and active authentication, see
+docs/card.md) before any service sees its data; a card that fails is refused
+with the reason in the citizen's language, and what was read is wiped.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from datetime import date
 
 from kiosk.devices.card_reader import CardReader
 from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
-from kiosk.identity.card import IdCard, parse_card
+from kiosk.i18n import has
+from kiosk.identity.verify import Verdict, verify_card
 from kiosk.services.contract import Step, StepContext, device_of
 
 READ_TIMEOUT_S = 20.0
@@ -35,15 +41,22 @@ class ReadCard(Step):
         ctx.state["reading"] = True
         ctx.show("progress", message="card.reading")
 
-        def work() -> IdCard:
-            return parse_card(reader.read_card().result(timeout=READ_TIMEOUT_S))
+        trust = ctx.trust
 
-        ctx.run(work, lambda card: self._read_done(ctx, card), wait=self.id)
+        def work() -> Verdict:
+            read = reader.read_card().result(timeout=READ_TIMEOUT_S)
+            try:
+                return verify_card(read, trust, date.today())
+            finally:
+                read.wipe()
 
-    def _read_done(self, ctx: StepContext, card: IdCard) -> None:
-        if card.expired(date.today()):
-            card.wipe()
-            ctx.fail("error.card.expired")
+        ctx.run(work, lambda verdict: self._verified(ctx, verdict), wait=self.id)
+
+    def _verified(self, ctx: StepContext, verdict: Verdict) -> None:
+        if not verdict.authentic or verdict.card is None:
+            reason = verdict.reason
+            verdict.wipe()
+            ctx.fail(f"error.card.{reason}" if has(f"error.card.{reason}") else "error.card.other")
             return
-        ctx.session.card = card
+        ctx.session.card = verdict.card
         ctx.next()
