@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kiosk.api.client import GatewayClient
 from kiosk.config import Config, ConfigError, data_dir
 from kiosk.devices.base import Device
 from kiosk.devices.camera import SimulatedCamera
 from kiosk.devices.card_reader import SimulatedCardReader
+from kiosk.devices.pcsc import PcscCardReader
 from kiosk.devices.printer import SimulatedPrinter
 from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
 from kiosk.identity.face import FaceMatcher, SimulatedFaceMatcher
@@ -82,32 +84,58 @@ def build_terminal(config: Config, *, backend_url: str | None = None) -> Termina
                             connect_timeout=config.backend.connect_timeout_s,
                             read_timeout=config.backend.read_timeout_s,
                             retries=config.backend.retries)
-    devices = _simulated_devices(config, home)
+    devices = _devices(config, home)
     registry = load_services()
     return Terminal(config, home, url, gateway, devices, SimulatedFaceMatcher(), trust,
                     registry, registry.enabled(config.enabled_services), sandbox)
 
 
-def _simulated_devices(config: Config, home: Path) -> dict[str, Device]:
-    reader_opts = config.device("card_reader").options
-    camera_opts = config.device("camera").options
-    printer_opts = config.device("printer").options
+def _option(config: Config, device: str, key: str, default: Any, kind: type) -> Any:
+    """A driver setting, checked: a wrong type is a config error naming the key."""
+    value = config.device(device).options.get(key, default)
+    try:
+        if kind is bool and not isinstance(value, bool):
+            raise TypeError
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"devices.{device}.{key}: must be a {kind.__name__}") from None
+
+
+def _card_reader(config: Config) -> Device:
+    if config.device("card_reader").driver == "pcsc":
+        extended = config.device("card_reader").options.get("extended")
+        reader: Device = PcscCardReader(
+            reader=_option(config, "card_reader", "reader", "", str),
+            poll_s=_option(config, "card_reader", "poll_s", 0.5, float),
+            extended=None if extended is None else _option(config, "card_reader", "extended",
+                                                           True, bool))
+        reader.open()
+        return reader
     # Demo cards personalised by the sandbox issuer: the demo reads them through
     # the same APDU code and verification as a real card.
     cards = {c.card_number: demo_profile(c) for c in DEMO_CITIZENS}
-    reader = SimulatedCardReader(cards, read_delay_s=float(reader_opts.get("read_delay_s", 0.8)))
-    camera = SimulatedCamera(fps=float(camera_opts.get("fps", 12)))
-    printer = SimulatedPrinter(home / "printed", sheets=int(printer_opts.get("sheets", 500)),
-                               seconds_per_page=float(printer_opts.get("seconds_per_page", 0.8)))
-    # Who stands at the simulated camera: the holder of the inserted demo card,
-    # unless the config says a stranger (or nobody) does, to demo a refusal.
-    subject = str(camera_opts.get("subject", "holder"))
+    return SimulatedCardReader(cards, read_delay_s=_option(config, "card_reader",
+                                                           "read_delay_s", 0.8, float))
+
+
+def _devices(config: Config, home: Path) -> dict[str, Device]:
+    reader = _card_reader(config)
+    camera = SimulatedCamera(fps=_option(config, "camera", "fps", 12.0, float))
+    printer = SimulatedPrinter(
+        home / "printed", sheets=_option(config, "printer", "sheets", 500, int),
+        seconds_per_page=_option(config, "printer", "seconds_per_page", 0.8, float))
+    # Who stands at the simulated camera: the holder of the inserted card (a demo
+    # card's own portrait; for any other card, a drawn stand-in), unless the
+    # config says a stranger (or nobody) does, to demo a refusal.
+    subject = _option(config, "camera", "subject", "holder", str)
+    if subject not in ("holder", "stranger", "nobody"):
+        raise ConfigError("devices.camera.subject: must be holder, stranger or nobody")
 
     def person_follows_card(device: Device, status: DeviceStatus) -> None:
         if isinstance(status, CardReaderStatus) and status.media is Media.PRESENT:
-            key = reader.inserted
-            holder = next((c for c in DEMO_CITIZENS if c.card_number == key), None)
-            if holder is None or subject == "nobody":
+            key = getattr(reader, "inserted", None)
+            holder = next((c for c in DEMO_CITIZENS if c.card_number == key), DEMO_CITIZENS[0])
+            if subject == "nobody":
                 camera.set_person(None, None)
             elif subject == "stranger":
                 other = next(c for c in DEMO_CITIZENS if c is not holder)

@@ -73,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     validate = config_sub.add_parser("validate", help="check a config file")
     validate.add_argument("file", type=Path)
     validate.set_defaults(func=_config_validate)
+
+    from kiosk.cli_card import add_card_commands
+    from kiosk.cli_face import add_face_commands
+
+    add_card_commands(sub)
+    add_face_commands(sub)
     return p
 
 

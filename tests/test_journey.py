@@ -9,6 +9,8 @@ import pytest
 from kiosk.devices.status import Paper
 from kiosk.journey import Journey, ManualHost
 from kiosk.sandbox import db as sandbox_db
+from kiosk.sandbox.demo import DEMO_CITIZENS
+from kiosk.sandbox.issuer import DEFECTS, demo_profile
 from tests.conftest import fast_config
 
 CARD = "C0000001"
@@ -221,3 +223,18 @@ def test_unavailable_service_is_refused_with_the_reason(host, journey, terminal)
     journey.set_backend_online(False)
     terminal.devices["printer"].set_cover_open(False)
     host.pump(lambda: host.view.data["catalog"][0][1].reason == "unavailable.backend")
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_a_defective_card_is_refused_with_its_reason(host, journey, terminal, defect,
+                                                     sandbox) -> None:
+    reader = terminal.devices["card_reader"]
+    reader.add_card("forged", demo_profile(DEMO_CITIZENS[0], defect=defect))
+    to_service(host, journey)
+    reader.insert("forged")
+    on(host, "error")
+    reason = DEFECTS[defect]
+    assert host.view.data["message"] == f"error.card.{reason}"
+    assert journey.session.card is None  # nothing of a refused card is kept
+    assert host.view.data.get("retry") is False
+    assert sandbox_db.transaction_count(sandbox.db_path) == 0

@@ -88,7 +88,7 @@ class Config:
 
 
 DEVICE_NAMES = ("card_reader", "camera", "printer")
-DEVICE_DRIVERS = {"card_reader": ("simulator",), "camera": ("simulator",),
+DEVICE_DRIVERS = {"card_reader": ("simulator", "pcsc"), "camera": ("simulator", "opencv"),
                   "printer": ("simulator",)}
 
 

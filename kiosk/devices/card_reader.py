@@ -65,6 +65,10 @@ class SimulatedCardReader(CardReader):
     def inserted(self) -> str | None:
         return self._inserted
 
+    def add_card(self, card_key: str, profile: CardProfile) -> None:
+        """Put another card in the simulator's tray (a test's forged card, say)."""
+        self._cards[card_key] = profile
+
     def insert(self, card_key: str) -> None:
         if card_key not in self._cards:
             raise KeyError(f"no simulated card {card_key!r}")
