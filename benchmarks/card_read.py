@@ -20,35 +20,43 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from smartcard import scard
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kiosk.devices.apdu import INS_SELECT, Command
+from kiosk.devices.apdu import INS_SELECT, CardChannel, Command
 from kiosk.devices.base import Device
+from kiosk.devices.chip_reader import read_chip
 from kiosk.devices.pcsc import PcscCardReader
 from kiosk.devices.pcscd_daemon import PcscdDaemon
 from kiosk.devices.status import CardReaderStatus, DeviceState, DeviceStatus, Media
+from kiosk.devices.virtual_card import VirtualCard
 from kiosk.devices.vpcd import VpcdCard
-from kiosk.identity.chip import AID, CHIP_KEY, IDENTITY, PHOTO, SECURITY
+from kiosk.identity.chip import AID
 from kiosk.identity.profile import CardProfile
+from kiosk.identity.verify import verify_card
+from kiosk.sandbox.demo import DEMO_CITIZENS, portrait_jpeg
+from kiosk.sandbox.issuer import personalize, sandbox_trust_store
 
 WAIT = 10.0
 
 
 def genuine_profile(photo_kb: int, protocol: str = "T=1") -> CardProfile:
-    key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    public = key.public_key().public_bytes(serialization.Encoding.DER,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
-    files = {IDENTITY.name: os.urandom(600), PHOTO.name: os.urandom(photo_kb * 1024),
-             CHIP_KEY.name: public, SECURITY.name: os.urandom(1400)}
-    return CardProfile(files=files, chip_private_key_pem=pem, protocol=protocol)
+    """A genuine card from the sandbox issuer with a photo of about ``photo_kb`` KB."""
+    citizen = DEMO_CITIZENS[0]
+    photo = portrait_jpeg(citizen)
+    # Pad with a JPEG comment segment to the size under test (the photo stays valid).
+    pad = max(0, photo_kb * 1024 - len(photo) - 4)
+    chunks = [60000] * (pad // 60000) + [pad % 60000]
+    segments = b"".join(b"\xff\xfe" + (n + 2).to_bytes(2, "big") + os.urandom(n)
+                        for n in chunks if n)
+    photo = photo[:2] + segments + photo[2:]
+    return personalize(citizen.card_number, citizen.id_number, citizen.name_zh,
+                       citizen.name_latin, citizen.sex, citizen.date_of_birth,
+                       citizen.issue_date, citizen.expiry_date, photo, protocol=protocol)
 
 
 def wait_media(reader: PcscCardReader, media: Media) -> None:
@@ -93,6 +101,42 @@ def round_trip_s(reader_name: str, count: int) -> float:
     return statistics.median(times)
 
 
+def apdu_script(profile: CardProfile, extended: bool) -> list[bytes]:
+    """The exact commands a read sends, captured against the virtual card itself."""
+    card = VirtualCard(profile)
+    sent: list[bytes] = []
+
+    def transmit(apdu: bytes) -> bytes:
+        sent.append(apdu)
+        return card.process(apdu)
+
+    read_chip(CardChannel(transmit, profile.protocol), extended=extended)
+    return sent
+
+
+def replay_s(reader_name: str, script: list[bytes], count: int) -> float:
+    """Median time of the read's own APDU sequence sent raw on one connection:
+    the transport floor for exactly these commands and answers (no parsing)."""
+    hr, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    hr, hcard, proto = scard.SCardConnect(ctx, reader_name, scard.SCARD_SHARE_EXCLUSIVE,
+                                          scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
+    if hr != scard.SCARD_S_SUCCESS:
+        raise SystemExit(f"cannot connect for the replay: {hr:08X}")
+    pci = scard.SCARD_PCI_T0 if proto == scard.SCARD_PROTOCOL_T0 else scard.SCARD_PCI_T1
+    commands = [list(c) for c in script]
+    times = []
+    try:
+        for _ in range(count):
+            start = time.perf_counter()
+            for command in commands:
+                scard.SCardTransmit(hcard, pci, command)
+            times.append(time.perf_counter() - start)
+    finally:
+        scard.SCardDisconnect(hcard, scard.SCARD_LEAVE_CARD)
+        scard.SCardReleaseContext(ctx)
+    return statistics.median(times)
+
+
 def run_mode(daemon: PcscdDaemon, profile: CardProfile, mode: str, reads: int) -> dict:
     reader = PcscCardReader(reader=daemon.friendly_name, extended=mode == "extended")
     reader.open()
@@ -102,15 +146,20 @@ def run_mode(daemon: PcscdDaemon, profile: CardProfile, mode: str, reads: int) -
         wait_media(reader, Media.PRESENT)
         reader.read_card().result(timeout=WAIT)  # warm-up: first connect, power-up
         walls, chips, apdus = [], [], set()
+        trust = sandbox_trust_store()
         for _ in range(reads):
             start = time.perf_counter()
             chip = reader.read_card().result(timeout=WAIT)
+            verdict = verify_card(chip, trust, date.today())  # the full read is read + verify
             walls.append(time.perf_counter() - start)
             chips.append(chip.seconds)
             apdus.add(chip.apdus)
             if chip.files != profile.files:
                 raise SystemExit("a read returned different files")
+            if not verdict.authentic:
+                raise SystemExit(f"the benchmark card did not verify: {verdict.reason}")
         rtt = round_trip_s(daemon.reader_name, max(reads * 4, 50))
+        replay = replay_s(daemon.reader_name, apdu_script(profile, mode == "extended"), reads)
         # The next mode's card must find the reader empty, not this card's ghost.
         card.remove()
         wait_media(reader, Media.ABSENT)
@@ -125,7 +174,8 @@ def run_mode(daemon: PcscdDaemon, profile: CardProfile, mode: str, reads: int) -
             "read_ms": round(read_s * 1000, 3),
             "apdu_sequence_ms": round(statistics.median(chips) * 1000, 3),
             "round_trip_ms": round(rtt * 1000, 4), "floor_ms": round(floor * 1000, 3),
-            "read_over_floor": round(read_s / floor, 2)}
+            "read_over_floor": round(read_s / floor, 2),
+            "replay_ms": round(replay * 1000, 3), "read_over_replay": round(read_s / replay, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             daemon.close()
     header = ("mode", "protocol", "bytes", "apdus", "read_ms", "apdu_sequence_ms",
-              "round_trip_ms", "floor_ms", "read_over_floor")
+              "round_trip_ms", "floor_ms", "read_over_floor", "replay_ms", "read_over_replay")
     print(" ".join(f"{h:>16}" for h in header))
     for r in results:
         print(" ".join(f"{r[h]!s:>16}" for h in header))
