@@ -97,8 +97,12 @@ def test_a_defect_from_the_command_line(live_pcscd, tmp_path: Path) -> None:
         emulate.wait(timeout=WAIT)
 
 
-def test_the_journey_reads_a_card_over_pcsc(live_pcscd, insert_card, kiosk_home,
-                                            sandbox) -> None:
+def test_the_journey_reads_a_card_over_pcsc(live_pcscd, kiosk_home, sandbox,
+                                            tmp_path: Path) -> None:
+    # The card runs in its own process (`kiosk card emulate`), as a real card is
+    # not part of the kiosk's process.
+    profile = tmp_path / "card.json"
+    demo_profile(DEMO_CITIZENS[2]).save(profile)
     config = Config(
         session=SessionConfig(),
         devices={"card_reader": DeviceConfig("pcsc", {"reader": FRIENDLY_NAME,
@@ -107,6 +111,7 @@ def test_the_journey_reads_a_card_over_pcsc(live_pcscd, insert_card, kiosk_home,
                  "printer": DeviceConfig(options={"seconds_per_page": 0.0})})
     terminal = build_terminal(config, backend_url=sandbox.url)
     host = ManualHost()
+    emulate = None
     try:
         journey = Journey(host=host, services=terminal.services, devices=terminal.devices,
                           gateway=terminal.gateway, face_matcher=terminal.face_matcher,
@@ -119,13 +124,19 @@ def test_the_journey_reads_a_card_over_pcsc(live_pcscd, insert_card, kiosk_home,
         journey.act("start")
         journey.act("choose_lang", "en")
         journey.act("service", "ssm.voucher-print")
-        card = insert_card(demo_profile(DEMO_CITIZENS[2]))
+        emulate = subprocess.Popen([*KIOSK, "card", "emulate", str(profile), "--port",
+                                    str(live_pcscd.port)], stdout=subprocess.PIPE, text=True)
         host.pump(lambda: host.view.screen in ("quantity", "error"), timeout=30)
+        if host.view.screen != "quantity":  # keep what pcscd saw, for whoever debugs it
+            (tmp_path / "pcscd.log").write_text("\n".join(live_pcscd.log_tail))
         assert host.view.screen == "quantity", host.view
         assert host.view.data["maximum"] == DEMO_CITIZENS[2].vouchers_available
         assert host.reports == []
-        card.remove()  # the citizen pulls the card: the session ends, wiped
+        emulate.send_signal(signal.SIGINT)  # the citizen pulls the card: session ends, wiped
         host.pump(lambda: bool(host.reports), timeout=WAIT)
         assert host.reports[-1].outcome == "card_removed"
     finally:
+        if emulate is not None and emulate.poll() is None:
+            emulate.send_signal(signal.SIGINT)
+            emulate.wait(timeout=WAIT)
         terminal.close()

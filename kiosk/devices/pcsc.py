@@ -123,7 +123,20 @@ class PcscCardReader(CardReader):
 
     def _read_guarded(self) -> ChipRead:
         try:
-            return self._read()
+            try:
+                return self._read()
+            except DeviceError as e:
+                # One exchange failing in the reader (a communication error, seen
+                # under load with vpcd and on worn contacts) is worth one more
+                # whole read while the card is still there; anything else is not.
+                if e.code != "reader_error" or e.detail in ("pcscd_down", "no_reader",
+                                                           "in_use"):
+                    raise
+                reader = self._reader
+                if reader is None or self._card_left(reader, 0.0):
+                    raise
+                log.info("card read failed in the reader (%s); reading once more", e.detail)
+                return self._read()
         except DeviceError:
             raise
         except Exception as e:  # nothing else may reach the journey
@@ -200,7 +213,7 @@ class PcscCardReader(CardReader):
                     and not self._card_left(reader, 0.0):
                 # The extended-length probe failed in the reader, not the card:
                 # let read_chip fall back to short APDUs.
-                raise DeviceError("reader_error", "extended APDU refused")
+                raise DeviceError("reader_error", "transmit failed")
             raise self._fail(hr)
 
         channel = CardChannel(transmit, "T=0" if t0 else "T=1")

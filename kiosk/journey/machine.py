@@ -14,9 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiosk.api.errors import GatewayError
 from kiosk.config import SessionConfig
-from kiosk.devices.base import Device
+from kiosk.devices.base import Device, DeviceError
 from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
+from kiosk.identity.card import CardDataError
 from kiosk.identity.face import FaceMatcher
 from kiosk.identity.frames import Frame
 from kiosk.identity.verify import TrustStore
@@ -329,7 +331,11 @@ class Journey:
             elif on_error is not None:
                 self._safe(lambda: on_error(error))
             else:
-                log.info("%s failed: %s", wait, error.__class__.__name__)
+                # Device, gateway and card errors carry codes and technical
+                # details, never personal data: worth having in the log.
+                known = isinstance(error, DeviceError | GatewayError | CardDataError)
+                log.info("%s failed: %s %s", wait, error.__class__.__name__,
+                         error if known else "")
                 ctx.fail(message_for(error), retry=True)
 
         self.host.run_in_background(work, done)
