@@ -19,7 +19,7 @@ from kiosk.devices.card_reader import SimulatedCardReader
 from kiosk.devices.pcsc import PcscCardReader
 from kiosk.devices.printer import SimulatedPrinter
 from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
-from kiosk.identity.face import FaceMatcher, SimulatedFaceMatcher
+from kiosk.identity.face import FaceVerifier, SimulatedFaceVerifier
 from kiosk.identity.verify import TrustStore, TrustStoreError
 from kiosk.sandbox.demo import DEMO_CITIZENS, portrait_jpeg
 from kiosk.sandbox.issuer import demo_profile, sandbox_trust_store
@@ -37,7 +37,7 @@ class Terminal:
     backend_url: str
     gateway: GatewayClient
     devices: dict[str, Device]
-    face_matcher: FaceMatcher
+    face_verifier: FaceVerifier
     trust: TrustStore
     registry: Registry
     services: list[Service]
@@ -50,8 +50,27 @@ class Terminal:
     def close(self) -> None:
         for device in self.devices.values():
             device.close()
+        self.face_verifier.close()
         if self.sandbox is not None:
             self.sandbox.stop()
+
+
+def face_verifier(config: Config) -> FaceVerifier:
+    face = config.face
+    verifier: FaceVerifier
+    if face.engine == "simulator":
+        verifier = SimulatedFaceVerifier(liveness=face.liveness)
+    else:
+        from kiosk.identity.faceengine import DlibFaceVerifier  # loads numpy and dlib
+
+        # The engine runs in a warm worker process: dlib holds the GIL.
+        verifier = DlibFaceVerifier(
+            threshold=face.threshold, worker=True, landmarks=face.landmarks,
+            liveness=face.liveness, challenge_length=face.challenge_length,
+            min_frames=face.min_frames)
+    # The VerifyFace step reads it from the verifier it is given.
+    verifier.attempt_timeout_s = face.attempt_timeout_s  # type: ignore[attr-defined]
+    return verifier
 
 
 def trust_store(config: Config) -> TrustStore:
@@ -86,7 +105,7 @@ def build_terminal(config: Config, *, backend_url: str | None = None) -> Termina
                             retries=config.backend.retries)
     devices = _devices(config, home)
     registry = load_services()
-    return Terminal(config, home, url, gateway, devices, SimulatedFaceMatcher(), trust,
+    return Terminal(config, home, url, gateway, devices, face_verifier(config), trust,
                     registry, registry.enabled(config.enabled_services), sandbox)
 
 
@@ -118,12 +137,32 @@ def _card_reader(config: Config) -> Device:
                                                            "read_delay_s", 0.8, float))
 
 
-def _devices(config: Config, home: Path) -> dict[str, Device]:
-    reader = _card_reader(config)
-    camera = SimulatedCamera(fps=_option(config, "camera", "fps", 12.0, float))
-    printer = SimulatedPrinter(
+def _printer(config: Config, home: Path) -> Device:
+    return SimulatedPrinter(
         home / "printed", sheets=_option(config, "printer", "sheets", 500, int),
         seconds_per_page=_option(config, "printer", "seconds_per_page", 0.8, float))
+
+
+def _devices(config: Config, home: Path) -> dict[str, Device]:
+    reader = _card_reader(config)
+    if config.device("camera").driver == "opencv":
+        from kiosk.devices.opencv_camera import OpenCvCamera  # loads OpenCV
+
+        source = config.device("camera").options.get("source", 0)
+        if not isinstance(source, int | str) or isinstance(source, bool):
+            raise ConfigError("devices.camera.source: a camera index, a path or a URL")
+        width = config.device("camera").options.get("width")
+        height = config.device("camera").options.get("height")
+        opencv = OpenCvCamera(source, fps=_option(config, "camera", "fps", 30.0, float),
+                              width=None if width is None else _option(config, "camera",
+                                                                       "width", 0, int),
+                              height=None if height is None else _option(config, "camera",
+                                                                         "height", 0, int),
+                              loop=_option(config, "camera", "loop", False, bool))
+        opencv.open()
+        return {"card_reader": reader, "camera": opencv, "printer": _printer(config, home)}
+    camera = SimulatedCamera(fps=_option(config, "camera", "fps", 12.0, float))
+    printer = _printer(config, home)
     # Who stands at the simulated camera: the holder of the inserted card (a demo
     # card's own portrait; for any other card, a drawn stand-in), unless the
     # config says a stranger (or nobody) does, to demo a refusal.

@@ -376,7 +376,7 @@ def frames(*subjects: str | None) -> list[Frame]:
     ],
     ids=repr,
 )
-def test_simulated_face_matcher(subjects: tuple[str | None, ...],
+def test_simulated_face_verifier(subjects: tuple[str | None, ...],
                                 outcome: FaceOutcome) -> None:
     decision = SimulatedFaceMatcher().verify(PHOTO, frames(*subjects))
     assert isinstance(decision, FaceDecision)
@@ -386,7 +386,7 @@ def test_simulated_face_matcher(subjects: tuple[str | None, ...],
     assert (decision.score is None) is (outcome is FaceOutcome.NO_FACE)
 
 
-def test_simulated_face_matcher_needs_a_card_photo() -> None:
+def test_simulated_face_verifier_needs_a_card_photo() -> None:
     decision = SimulatedFaceMatcher().verify(b"", frames("holder", "holder"))
     assert decision.outcome is FaceOutcome.NO_FACE
     assert not decision.matched

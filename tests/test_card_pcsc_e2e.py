@@ -114,12 +114,16 @@ def test_the_journey_reads_a_card_over_pcsc(live_pcscd, kiosk_home, sandbox,
     emulate = None
     try:
         journey = Journey(host=host, services=terminal.services, devices=terminal.devices,
-                          gateway=terminal.gateway, face_matcher=terminal.face_matcher,
+                          gateway=terminal.gateway, face_verifier=terminal.face_verifier,
                           trust=terminal.trust, terminal_id="t", languages=("en",),
                           default_lang="en", timeouts=config.session)
         for device in terminal.devices.values():
             device.subscribe(lambda d, s: host.post(lambda: journey.on_device_status(d.name, s)))
-        host.pump(lambda: terminal.devices["card_reader"].status.usable, timeout=WAIT)
+        reader = terminal.devices["card_reader"]
+        # One card at a time: the previous test's card must be seen gone first
+        # (vpcd notices a vanished card only at pcscd's next presence poll).
+        host.pump(lambda: reader.status.usable and reader.status.media is Media.ABSENT,
+                  timeout=WAIT)
         journey.start()
         journey.act("start")
         journey.act("choose_lang", "en")

@@ -28,7 +28,7 @@ def test_example_file_is_valid_and_documents_every_key() -> None:
     cfg = load(EXAMPLE)
     assert cfg.terminal.id
     text = EXAMPLE.read_text(encoding="utf-8")
-    for section in ("terminal", "backend", "session", "identity"):
+    for section in ("terminal", "backend", "session", "identity", "face"):
         for key in getattr(Config(), section).__dataclass_fields__:
             assert f"\n{key} =" in text or f"\n# {key} =" in text, f"{section}.{key} undocumented"
     for device in ("card_reader", "camera", "printer"):

@@ -25,7 +25,7 @@ def host() -> ManualHost:
 def journey(host: ManualHost, terminal) -> Journey:
     cfg = terminal.config
     j = Journey(host=host, services=terminal.services, devices=terminal.devices,
-                gateway=terminal.gateway, face_matcher=terminal.face_matcher,
+                gateway=terminal.gateway, face_verifier=terminal.face_verifier,
                 trust=terminal.trust, terminal_id=cfg.terminal.id,
                 languages=cfg.terminal.languages,
                 default_lang="en", timeouts=cfg.session)
@@ -194,7 +194,7 @@ def test_stranger_at_the_camera_is_refused(kiosk_home, sandbox, host) -> None:
     term = build_terminal(cfg, backend_url=sandbox.url)
     try:
         j = Journey(host=host, services=term.services, devices=term.devices,
-                    gateway=term.gateway, face_matcher=term.face_matcher,
+                    gateway=term.gateway, face_verifier=term.face_verifier,
                     trust=term.trust, terminal_id="t", languages=("en",), default_lang="en",
                     timeouts=cfg.session)
         term.devices["card_reader"].subscribe(

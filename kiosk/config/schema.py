@@ -62,6 +62,23 @@ class IdentityConfig:
 
 
 @dataclass(frozen=True)
+class FaceConfig:
+    # "simulator" decides from what the simulated camera says it shows;
+    # "dlib" runs the face engine (docs/face.md) in a warm worker process.
+    engine: str = "simulator"
+    # Median distance over the good frames at or under which faces match
+    # (measured on shared/testdata/faces: docs/face.md).
+    threshold: float = 0.60
+    liveness: bool = True
+    challenge_length: int = 2
+    min_frames: int = 5
+    # "5" (default) or "68": the 68-point model's licence excludes commercial use.
+    landmarks: str = "5"
+    # Seconds an attempt may take before it is judged on what it has.
+    attempt_timeout_s: float = 15.0
+
+
+@dataclass(frozen=True)
 class DeviceConfig:
     driver: str = "simulator"
     # Driver-specific settings (simulator behaviour, device paths ...).
@@ -75,6 +92,7 @@ class Config:
     backend: BackendConfig = field(default_factory=BackendConfig)
     session: SessionConfig = field(default_factory=SessionConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
+    face: FaceConfig = field(default_factory=FaceConfig)
     devices: dict[str, DeviceConfig] = field(default_factory=dict)
     # Service ids, or "*" for every installed service.
     enabled_services: tuple[str, ...] = ("*",)
@@ -131,6 +149,7 @@ def _build(raw: dict[str, Any]) -> Config:
     backend = _section(BackendConfig, raw.pop("backend", {}), "backend")
     session = _section(SessionConfig, raw.pop("session", {}), "session")
     identity = _section(IdentityConfig, raw.pop("identity", {}), "identity")
+    face = _section(FaceConfig, raw.pop("face", {}), "face")
     devices = _devices(raw.pop("devices", {}))
     services = raw.pop("services", {})
     if not isinstance(services, dict):
@@ -145,8 +164,9 @@ def _build(raw: dict[str, Any]) -> Config:
         raise ConfigError(f"{next(iter(raw))}: unknown key")
     _check(terminal, backend, session)
     _check_identity(identity)
+    _check_face(face)
     return Config(version=CONFIG_VERSION, terminal=terminal, backend=backend, session=session,
-                  identity=identity, devices=devices, enabled_services=tuple(enabled))
+                  identity=identity, face=face, devices=devices, enabled_services=tuple(enabled))
 
 
 def _section(cls: type, table: Any, name: str) -> Any:
@@ -225,6 +245,19 @@ def _check(terminal: TerminalConfig, backend: BackendConfig, session: SessionCon
 
 
 PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+
+
+def _check_face(face: FaceConfig) -> None:
+    if face.engine not in ("simulator", "dlib"):
+        raise ConfigError("face.engine: must be simulator or dlib")
+    if not 0.0 < face.threshold < 1.5:
+        raise ConfigError("face.threshold: must be between 0 and 1.5 (default 0.60)")
+    if face.landmarks not in ("5", "68"):
+        raise ConfigError("face.landmarks: must be \"5\" or \"68\"")
+    if not 1 <= face.challenge_length <= 4:
+        raise ConfigError("face.challenge_length: must be 1 to 4")
+    if face.min_frames < 1 or face.attempt_timeout_s <= 0:
+        raise ConfigError("face.min_frames and face.attempt_timeout_s: must be more than 0")
 
 
 def _check_identity(identity: IdentityConfig) -> None:

@@ -143,6 +143,15 @@ class FaceVerifier(Protocol):
         """Judge one frame; off the UI thread, fast."""
         ...
 
+    def progress(self, observations: Sequence[Observation],
+                 challenge: tuple[str, ...]) -> int:
+        """How many actions of ``challenge`` are done so far (for the next prompt)."""
+        ...
+
+    def ready(self, observations: Sequence[Observation], challenge: tuple[str, ...]) -> bool:
+        """Is there enough to decide: the challenge done and enough good frames?"""
+        ...
+
     def decide(self, reference: Reference, observations: Sequence[Observation],
                challenge: tuple[str, ...]) -> FaceDecision:
         """Decide on all observations of one attempt together."""
@@ -208,6 +217,20 @@ class SimulatedFaceVerifier:
         return Observation(w, h, frame.timestamp, "ok" if subject else "no_face", box,
                            distance=distance, motion=0.0 if subject == "photo" else 1.0,
                            simulated_subject=subject)
+
+    # A simulated holder acts out one action in this many frames.
+    frames_per_action: int = 4
+
+    def progress(self, observations: Sequence[Observation],
+                 challenge: tuple[str, ...]) -> int:
+        live = sum(1 for o in observations if o.simulated_subject in ("holder", "stranger"))
+        return min(len(challenge), live // self.frames_per_action)
+
+    def ready(self, observations: Sequence[Observation], challenge: tuple[str, ...]) -> bool:
+        seen = sum(1 for o in observations if o.simulated_subject)
+        return (seen >= self.frames_per_action * max(1, len(challenge))
+                and (self.progress(observations, challenge) == len(challenge)
+                     or "photo" in {o.simulated_subject for o in observations}))
 
     def decide(self, reference: Reference, observations: Sequence[Observation],
                challenge: tuple[str, ...]) -> FaceDecision:

@@ -11,7 +11,7 @@ import heapq
 import itertools
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -27,8 +27,9 @@ class JourneyHost(Protocol):
     def show(self, view: View) -> None:
         """Draw ``view`` (called on the journey's thread)."""
 
-    def preview(self, frame: Frame) -> None:
-        """Draw a live camera frame on the current screen."""
+    def preview(self, frame: Frame, overlay: Mapping[str, Any]) -> None:
+        """Draw a live camera frame on the current screen, with its overlay
+        (face ``box``, ``guidance`` code, next ``prompt`` text key)."""
 
     def post(self, fn: Callable[[], None]) -> None:
         """From any thread: run ``fn`` on the journey's thread soon."""
@@ -85,6 +86,7 @@ class ManualHost:
         self.clock = ManualClock()
         self.views: list[View] = []
         self.frames = 0
+        self.overlays: list[dict[str, Any]] = []
         self.reports: list[SessionReport] = []
         self._inbox: queue.Queue[Callable[[], None]] = queue.Queue()
 
@@ -95,8 +97,9 @@ class ManualHost:
     def show(self, view: View) -> None:
         self.views.append(view)
 
-    def preview(self, frame: Frame) -> None:
+    def preview(self, frame: Frame, overlay: Mapping[str, Any]) -> None:
         self.frames += 1
+        self.overlays.append(dict(overlay))
 
     def post(self, fn: Callable[[], None]) -> None:
         self._inbox.put(fn)

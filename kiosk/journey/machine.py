@@ -19,7 +19,7 @@ from kiosk.config import SessionConfig
 from kiosk.devices.base import Device, DeviceError
 from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
 from kiosk.identity.card import CardDataError
-from kiosk.identity.face import FaceMatcher
+from kiosk.identity.face import FaceVerifier
 from kiosk.identity.frames import Frame
 from kiosk.identity.verify import TrustStore
 from kiosk.journey.host import JourneyHost, Timer
@@ -62,7 +62,7 @@ class _Context:
         self.session = journey.session
         self.devices = journey.devices
         self.gateway = journey.gateway
-        self.face_matcher = journey.face_matcher
+        self.face_verifier = journey.face_verifier
         self.trust = journey.trust
         self.terminal_id = journey.terminal_id
         self.state: dict[str, Any] = {}
@@ -75,9 +75,9 @@ class _Context:
         if self.live:
             self._j._show(screen, view)
 
-    def preview(self, frame: Frame) -> None:
+    def preview(self, frame: Frame, **overlay: Any) -> None:
         if self.live:
-            self._j.host.preview(frame)
+            self._j.host.preview(frame, overlay)
 
     def post(self, fn: Callable[[], None]) -> None:
         self._j.host.post(lambda: fn() if self.live else None)
@@ -102,14 +102,14 @@ class _Context:
 
 class Journey:
     def __init__(self, *, host: JourneyHost, services: Sequence[Service],
-                 devices: Mapping[str, Device], gateway: Any, face_matcher: FaceMatcher,
+                 devices: Mapping[str, Device], gateway: Any, face_verifier: FaceVerifier,
                  trust: TrustStore, terminal_id: str, languages: Sequence[str], default_lang: str,
                  timeouts: SessionConfig) -> None:
         self.host = host
         self.services = {s.id: s for s in services}
         self.devices = devices
         self.gateway = gateway
-        self.face_matcher = face_matcher
+        self.face_verifier = face_verifier
         self.trust = trust
         self.terminal_id = terminal_id
         self.languages = tuple(languages)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from kiosk.api.client import GatewayClient
     from kiosk.devices.base import Device
     from kiosk.devices.status import DeviceStatus
-    from kiosk.identity.face import FaceMatcher
+    from kiosk.identity.face import FaceVerifier
     from kiosk.identity.frames import Frame
     from kiosk.identity.verify import TrustStore
     from kiosk.session import Session
@@ -56,7 +56,7 @@ class StepContext(Protocol):
     session: Session
     devices: Mapping[str, Device]
     gateway: GatewayClient
-    face_matcher: FaceMatcher
+    face_verifier: FaceVerifier
     # The issuer CAs the terminal trusts, for card verification.
     trust: TrustStore
     terminal_id: str
@@ -66,8 +66,9 @@ class StepContext(Protocol):
     def show(self, screen: str, **view: Any) -> None:
         """Show a screen kind with its view data (text keys and plain values)."""
 
-    def preview(self, frame: Frame) -> None:
-        """Show a live camera frame on the current screen."""
+    def preview(self, frame: Frame, **overlay: Any) -> None:
+        """Show a live camera frame on the current screen, with what the face
+        engine saw (``box``, ``guidance``) and what to do next (``prompt``)."""
 
     def run(self, work: Callable[[], T], on_done: Callable[[T], None], *, wait: str,
             on_error: Callable[[BaseException], None] | None = None) -> None:

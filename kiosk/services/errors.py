@@ -6,6 +6,7 @@ from kiosk.api.errors import GatewayError
 from kiosk.devices.base import DeviceError
 from kiosk.i18n import has
 from kiosk.identity.card import CardDataError
+from kiosk.identity.face import FaceError
 
 
 def message_for(exc: BaseException) -> str:
@@ -16,6 +17,8 @@ def message_for(exc: BaseException) -> str:
         family, code = "error.gateway", exc.code
     elif isinstance(exc, CardDataError):
         family, code = "error.card", exc.code
+    elif isinstance(exc, FaceError):
+        family, code = "error.face", exc.code
     else:
         return "error.unexpected"
     specific = f"{family}.{code}"

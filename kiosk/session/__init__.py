@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.identity.card import IdCard
-from kiosk.identity.face import FaceDecision
+from kiosk.identity.face import FaceDecision, Reference
 from kiosk.identity.frames import Frame
 
 
@@ -24,6 +24,8 @@ class Session:
     service_id: str | None = None
     card: IdCard | None = None
     face: FaceDecision | None = None
+    # The card photo's face encoding, held by the face engine; made once per card.
+    face_reference: Reference | None = None
     frames: list[Frame] = field(default_factory=list)
     # Step results and choices, by the key each step declares.
     data: dict[str, Any] = field(default_factory=dict)
@@ -39,15 +41,19 @@ class Session:
 
     @property
     def holds_personal_data(self) -> bool:
-        return bool(self.card or self.frames or self.data or self.face)
+        return bool(self.card or self.frames or self.data or self.face
+                    or self.face_reference)
 
     def wipe(self) -> None:
         if self.card is not None:
             self.card.wipe()
         for frame in self.frames:
             frame.wipe()
+        if self.face_reference is not None:
+            self.face_reference.wipe()  # the engine drops the encoding
         self.card = None
         self.face = None
+        self.face_reference = None
         self.frames.clear()
         for value in self.data.values():
             if isinstance(value, bytearray):

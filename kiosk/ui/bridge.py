@@ -8,7 +8,7 @@ widgets are only ever touched by the Qt main thread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -63,8 +63,8 @@ class QtHost(QObject):
         self.window.render(view)
         self.viewed.emit(view)
 
-    def preview(self, frame: Frame) -> None:
-        if self.window.show_frame(frame):
+    def preview(self, frame: Frame, overlay: Mapping[str, Any]) -> None:
+        if self.window.show_frame(frame, overlay):
             self.framed.emit()
 
     def post(self, fn: Callable[[], None]) -> None:

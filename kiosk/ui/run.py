@@ -16,7 +16,7 @@ from kiosk.api.client import GatewayClient
 from kiosk.config import Config
 from kiosk.devices.base import Device
 from kiosk.devices.card_reader import SimulatedCardReader
-from kiosk.identity.face import FaceMatcher
+from kiosk.identity.face import FaceVerifier
 from kiosk.identity.verify import TrustStore
 from kiosk.journey import Journey
 from kiosk.journey.host import ManualClock
@@ -35,7 +35,7 @@ class TerminalParts(Protocol):
     devices: Mapping[str, Device]
     services: Sequence[Service]
     gateway: GatewayClient
-    face_matcher: FaceMatcher
+    face_verifier: FaceVerifier
     trust: TrustStore
 
     @property
@@ -88,7 +88,7 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
                          {s.id: s.titles for s in services}, sim)
     host = QtHost(window, clock=clock)
     journey = Journey(host=host, services=services, devices=terminal.devices,
-                      gateway=terminal.gateway, face_matcher=terminal.face_matcher,
+                      gateway=terminal.gateway, face_verifier=terminal.face_verifier,
                       trust=terminal.trust, terminal_id=cfg.terminal.id,
                       languages=cfg.terminal.languages,
                       default_lang=lang or cfg.terminal.default_language, timeouts=cfg.session)

@@ -6,7 +6,8 @@ what is shown, the screen only renders it in the citizen's language.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
@@ -167,6 +168,8 @@ class MessageScreen(Screen):
 
 
 class FaceScreen(Screen):
+    """The live preview with the face box, what to do next, and what is wrong."""
+
     PREVIEW = (720, 540)
 
     def build(self, view: View, tr: Tr) -> None:
@@ -179,8 +182,14 @@ class FaceScreen(Screen):
         self.preview.setAlignment(CENTER)
         row.addWidget(self.preview)
         text = QVBoxLayout()
+        text.setSpacing(SIZES.gap)
         text.addStretch(1)
-        text.addWidget(label(tr(view.data["message"]), "title"))
+        text.addWidget(label(tr(view.data["message"]), "body"))
+        self.prompt = label(tr(view.data.get("prompt") or "face.look"), "title", name="FacePrompt")
+        text.addWidget(self.prompt)
+        self.guidance = label("", "error", name="FaceGuidance")
+        self.guidance.setProperty("role", "guidance")
+        text.addWidget(self.guidance)
         text.addWidget(label(tr("face.attempt", attempt=view.data["attempt"],
                                 attempts=view.data["attempts"]), "muted"))
         text.addWidget(label(tr("face.privacy"), "muted"))
@@ -190,19 +199,32 @@ class FaceScreen(Screen):
         self.body.addLayout(row)
         self.body.addStretch(1)
 
-    def show_frame(self, frame: Frame) -> None:
+    def show_frame(self, frame: Frame, overlay: Mapping[str, Any], tr: Tr) -> None:
         image = QImage(bytes(frame.rgb), frame.width, frame.height, frame.width * 3,
                        QImage.Format.Format_RGB888)
         pixmap = QPixmap.fromImage(image).scaled(
             *self.PREVIEW, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
             Qt.TransformationMode.SmoothTransformation)
+        scale = pixmap.width() / frame.width
         p = QPainter(pixmap)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(QPen(QColor(PALETTE.card), 6, Qt.PenStyle.DashLine))
-        w, h = pixmap.width(), pixmap.height()
-        p.drawEllipse(QRectF(w * 0.32, h * 0.12, w * 0.36, h * 0.66))  # where the face goes
+        box = overlay.get("box")
+        guidance = overlay.get("guidance")
+        if box:
+            x, y, w, h = box
+            good = guidance == "ok"
+            p.setPen(QPen(QColor(PALETTE.success if good else PALETTE.accent), 6))
+            p.drawRoundedRect(QRectF(x * scale, y * scale, w * scale, h * scale), 16, 16)
+        else:  # where the face goes, until one is found
+            p.setPen(QPen(QColor(PALETTE.card), 6, Qt.PenStyle.DashLine))
+            w, h = pixmap.width(), pixmap.height()
+            p.drawEllipse(QRectF(w * 0.32, h * 0.12, w * 0.36, h * 0.66))
         p.end()
         self.preview.setPixmap(pixmap)
+        if overlay.get("prompt"):
+            self.prompt.setText(tr(overlay["prompt"]))
+        if guidance is not None:
+            self.guidance.setText("" if guidance == "ok" else tr(f"face.guidance.{guidance}"))
 
 
 class QuantityScreen(Screen):

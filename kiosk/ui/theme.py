@@ -109,6 +109,7 @@ QLabel[role="display"] {{ font-size: {s.display}px; font-weight: bold; color: {p
 QLabel[role="body"] {{ font-size: {s.body}px; color: {p.text}; }}
 QLabel[role="muted"] {{ font-size: {s.small}px; color: {p.text_muted}; }}
 QLabel[role="error"] {{ font-size: {s.title}px; font-weight: bold; color: {p.danger}; }}
+QLabel[role="guidance"] {{ font-size: {s.body}px; font-weight: bold; color: {p.danger}; }}
 QLabel[role="success"] {{ font-size: {s.title}px; font-weight: bold; color: {p.success}; }}
 QLabel[role="department"] {{ font-size: {s.small}px; font-weight: bold; color: {p.primary};
   padding-top: 8px; }}

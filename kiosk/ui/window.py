@@ -105,9 +105,10 @@ class KioskWindow(QWidget):
             self.screen = screen
         self.overlay.render(view.idle_seconds_left, tr)
 
-    def show_frame(self, frame: Frame) -> bool:
-        if isinstance(self.screen, FaceScreen):
-            self.screen.show_frame(frame)
+    def show_frame(self, frame: Frame, overlay: Mapping[str, Any]) -> bool:
+        if isinstance(self.screen, FaceScreen) and self.view is not None:
+            lang = self.view.lang
+            self.screen.show_frame(frame, overlay, lambda key, **v: t(key, lang, **v))
             return True
         return False
 

@@ -15,7 +15,7 @@ from kiosk.identity.face import (
     Reference,
     random_challenge,
 )
-from kiosk.identity.faceengine import decision
+from kiosk.identity.faceengine import decision, liveness
 from kiosk.identity.faceengine.liveness import LivenessLimits
 from kiosk.identity.faceengine.quality import QualityLimits
 from kiosk.identity.faceengine.worker import LocalEngine, WorkerEngine
@@ -81,6 +81,16 @@ class DlibFaceVerifier:
         return decision.decide(observations, challenge, threshold=self.threshold,
                                liveness_required=self.liveness, min_frames=self.min_frames,
                                liveness_limits=self.liveness_limits)
+
+    def progress(self, observations: Sequence[Observation],
+                 challenge: tuple[str, ...]) -> int:
+        return liveness.completed(observations, challenge, self.liveness_limits)
+
+    def ready(self, observations: Sequence[Observation], challenge: tuple[str, ...]) -> bool:
+        good = sum(1 for o in observations if o.distance is not None)
+        return (good >= self.min_frames
+                and (not self.liveness
+                     or self.progress(observations, challenge) == len(challenge)))
 
     def compare_photo(self, reference: Reference, photo: bytes) -> float:
         """Distance from the reference to the one face on a photo (``kiosk face evaluate``)."""

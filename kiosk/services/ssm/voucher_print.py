@@ -69,7 +69,7 @@ SERVICE = Service(
     needs=frozenset({Need.CARD, Need.FACE, Need.PRINTER}),
     offline=OfflinePolicy.ONLINE,
     steps=(
-        ReadCard(),
+        ReadCard(enroll_face=True),
         VerifyFace(),
         ChooseQuantity(id="choose", load=load_balance, result_key="count",
                        title="ssm.vouchers.choose", none_left="ssm.vouchers.none_left",

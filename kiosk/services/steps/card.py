@@ -13,6 +13,7 @@ from datetime import date
 from kiosk.devices.card_reader import CardReader
 from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
 from kiosk.i18n import has
+from kiosk.identity.face import Reference
 from kiosk.identity.verify import Verdict, verify_card
 from kiosk.services.contract import Step, StepContext, device_of
 
@@ -22,6 +23,9 @@ READ_TIMEOUT_S = 20.0
 @dataclass(frozen=True, kw_only=True)
 class ReadCard(Step):
     id: str = "read_card"
+    # Services that check the face encode the card photo here, once per card,
+    # not at every camera frame.
+    enroll_face: bool = False
 
     def enter(self, ctx: StepContext) -> None:
         reader = ctx.devices["card_reader"]
@@ -42,21 +46,42 @@ class ReadCard(Step):
         ctx.show("progress", message="card.reading")
 
         trust = ctx.trust
+        face = ctx.face_verifier if self.enroll_face else None
 
-        def work() -> Verdict:
+        def work() -> CardAndFace:
             read = reader.read_card().result(timeout=READ_TIMEOUT_S)
             try:
-                return verify_card(read, trust, date.today())
+                verdict = verify_card(read, trust, date.today())
             finally:
                 read.wipe()
+            result = CardAndFace(verdict)
+            if face is not None and verdict.authentic and verdict.card is not None:
+                result.reference = face.enroll(bytes(verdict.card.photo_jpeg))
+            return result
 
-        ctx.run(work, lambda verdict: self._verified(ctx, verdict), wait=self.id)
+        ctx.run(work, lambda result: self._verified(ctx, result), wait=self.id)
 
-    def _verified(self, ctx: StepContext, verdict: Verdict) -> None:
+    def _verified(self, ctx: StepContext, result: CardAndFace) -> None:
+        verdict = result.verdict
         if not verdict.authentic or verdict.card is None:
             reason = verdict.reason
-            verdict.wipe()
+            result.wipe()
             ctx.fail(f"error.card.{reason}" if has(f"error.card.{reason}") else "error.card.other")
             return
         ctx.session.card = verdict.card
+        ctx.session.face_reference = result.reference
         ctx.next()
+
+
+@dataclass
+class CardAndFace:
+    """A verified card and, when wanted, its photo's face reference."""
+
+    verdict: Verdict
+    reference: Reference | None = None
+
+    def wipe(self) -> None:
+        """Forget both: a result that arrives after its session ended."""
+        self.verdict.wipe()
+        if self.reference is not None:
+            self.reference.wipe()
