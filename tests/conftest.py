@@ -62,6 +62,22 @@ def fast_config(**session: float) -> Config:
     )
 
 
+def journey_for(terminal, host, *, lang: str = "en"):
+    """A journey on ``terminal``'s parts, hosted by ``host``, with every device's
+    status events delivered to it the way the UI delivers them."""
+    from kiosk.journey import Journey
+
+    cfg = terminal.config
+    journey = Journey(host=host, services=terminal.services, devices=terminal.devices,
+                      gateway=terminal.gateway, face_verifier=terminal.face_verifier,
+                      trust=terminal.trust, terminal_id=cfg.terminal.id,
+                      languages=cfg.terminal.languages, default_lang=lang,
+                      timeouts=cfg.session)
+    for device in terminal.devices.values():
+        device.subscribe(lambda d, s: host.post(lambda: journey.on_device_status(d.name, s)))
+    return journey
+
+
 @pytest.fixture
 def terminal(kiosk_home: Path, sandbox: SandboxServer):
     from kiosk.app import build_terminal

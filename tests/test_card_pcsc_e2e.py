@@ -19,10 +19,11 @@ from kiosk.devices.pcsc import PcscCardReader
 from kiosk.devices.pcscd_daemon import FRIENDLY_NAME
 from kiosk.devices.status import Media
 from kiosk.identity.verify import verify_card
-from kiosk.journey import Journey, ManualHost
+from kiosk.journey import ManualHost
 from kiosk.sandbox.demo import DEMO_CITIZENS
 from kiosk.sandbox.issuer import DEFECTS, demo_profile, sandbox_trust_store
 from tests.card_helpers import WAIT, StatusLog, is_ready
+from tests.conftest import journey_for
 
 pytest_plugins = ["tests.pcsc_fixtures"]
 
@@ -113,12 +114,7 @@ def test_the_journey_reads_a_card_over_pcsc(live_pcscd, kiosk_home, sandbox,
     host = ManualHost()
     emulate = None
     try:
-        journey = Journey(host=host, services=terminal.services, devices=terminal.devices,
-                          gateway=terminal.gateway, face_verifier=terminal.face_verifier,
-                          trust=terminal.trust, terminal_id="t", languages=("en",),
-                          default_lang="en", timeouts=config.session)
-        for device in terminal.devices.values():
-            device.subscribe(lambda d, s: host.post(lambda: journey.on_device_status(d.name, s)))
+        journey = journey_for(terminal, host)
         reader = terminal.devices["card_reader"]
         # One card at a time: the previous test's card must be seen gone first
         # (vpcd notices a vanished card only at pcscd's next presence poll).

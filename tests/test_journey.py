@@ -11,7 +11,7 @@ from kiosk.journey import Journey, ManualHost
 from kiosk.sandbox import db as sandbox_db
 from kiosk.sandbox.demo import DEMO_CITIZENS
 from kiosk.sandbox.issuer import DEFECTS, demo_profile
-from tests.conftest import fast_config
+from tests.conftest import fast_config, journey_for
 
 CARD = "C0000001"
 
@@ -23,14 +23,7 @@ def host() -> ManualHost:
 
 @pytest.fixture
 def journey(host: ManualHost, terminal) -> Journey:
-    cfg = terminal.config
-    j = Journey(host=host, services=terminal.services, devices=terminal.devices,
-                gateway=terminal.gateway, face_verifier=terminal.face_verifier,
-                trust=terminal.trust, terminal_id=cfg.terminal.id,
-                languages=cfg.terminal.languages,
-                default_lang="en", timeouts=cfg.session)
-    for device in terminal.devices.values():
-        device.subscribe(lambda d, s: host.post(lambda: j.on_device_status(d.name, s)))
+    j = journey_for(terminal, host)
     j.start()
     return j
 
@@ -193,12 +186,7 @@ def test_stranger_at_the_camera_is_refused(kiosk_home, sandbox, host) -> None:
     cfg = type(cfg)(devices=devices, session=cfg.session)
     term = build_terminal(cfg, backend_url=sandbox.url)
     try:
-        j = Journey(host=host, services=term.services, devices=term.devices,
-                    gateway=term.gateway, face_verifier=term.face_verifier,
-                    trust=term.trust, terminal_id="t", languages=("en",), default_lang="en",
-                    timeouts=cfg.session)
-        term.devices["card_reader"].subscribe(
-            lambda d, s: host.post(lambda: j.on_device_status(d.name, s)))
+        j = journey_for(term, host)
         j.start()
         to_service(host, j)
         term.devices["card_reader"].insert(CARD)

@@ -11,9 +11,10 @@ import pytest
 from kiosk.app import build_terminal
 from kiosk.cli_card import card_photo
 from kiosk.config import Config, DeviceConfig, FaceConfig, SessionConfig
-from kiosk.journey import Journey, ManualHost
+from kiosk.journey import ManualHost
 from kiosk.sandbox.demo import DEMO_CITIZENS
 from kiosk.sandbox.issuer import personalize
+from tests.conftest import journey_for
 
 FACES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "faces"
 CLIP = FACES / "miranda-live-clip.mp4"
@@ -37,12 +38,7 @@ def run_face_journey(sandbox, photo: Path, source: Path, *, liveness: bool,
     terminal = build_terminal(config, backend_url=sandbox.url)
     host = ManualHost()
     try:
-        journey = Journey(host=host, services=terminal.services, devices=terminal.devices,
-                          gateway=terminal.gateway, face_verifier=terminal.face_verifier,
-                          trust=terminal.trust, terminal_id="t", languages=("en",),
-                          default_lang="en", timeouts=config.session)
-        for device in terminal.devices.values():
-            device.subscribe(lambda d, s: host.post(lambda: journey.on_device_status(d.name, s)))
+        journey = journey_for(terminal, host)
         reader = terminal.devices["card_reader"]
         reader.add_card("probe", card_with_photo(photo))
         journey.start()
