@@ -85,15 +85,25 @@ def bilingual(key: str, lang: str) -> str:
     return t(key, "zh-Hant") + SEPARATOR + t(key, second_language(lang))
 
 
-def new_document(buffer: io.BytesIO, title: str, lang: str) -> Canvas:
-    """An A4 canvas with the fonts registered and metadata free of personal data."""
+def new_document(
+    buffer: io.BytesIO,
+    title: str,
+    lang: str,
+    pagesize: tuple[float, float] = A4,
+    department: str = "document.header.health_bureau",
+) -> Canvas:
+    """A canvas with the fonts registered and metadata free of personal data.
+
+    ``title`` must be a fixed catalogue text; ``department`` is the text key of
+    the issuing department, written as the author.
+    """
     check_language(lang)
     register_fonts()
     # The initial font is ours: no unembedded Helvetica in the file.
-    canvas = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=LATIN)
+    canvas = Canvas(buffer, pagesize=pagesize, pageCompression=1, initialFontName=LATIN)
     canvas.setTitle(title)
     canvas.setSubject(title)
-    canvas.setAuthor(t("document.header.health_bureau", lang))
+    canvas.setAuthor(t(department, lang))
     canvas.setCreator("kiosk")
     canvas.setKeywords("")
     return canvas
@@ -147,13 +157,25 @@ def draw_coupon_frame(canvas: Canvas, box: Box, tinted: Box | None = None) -> No
     canvas.restoreState()
 
 
-def draw_official_header(canvas: Canvas, x: float, top: float, width: float, lang: str) -> float:
-    """The Government and Health Bureau names under an accent bar; return the y below it."""
-    gov, bureau = "document.header.government", "document.header.health_bureau"
-    lines = [(t(gov, "zh-Hant") + "  " + t(bureau, "zh-Hant"), 9.0, True, ACCENT)]
-    lines.append((t(gov, "pt") + SEPARATOR + t(bureau, "pt"), 6.3, False, MUTED))
+def draw_official_header(
+    canvas: Canvas,
+    x: float,
+    top: float,
+    width: float,
+    lang: str,
+    bureau: str = "document.header.health_bureau",
+    scale: float = 1.0,
+) -> float:
+    """The Government and department names beside an accent bar; return the y below it.
+
+    Chinese and Portuguese always (both official languages), English as well for
+    English-speaking citizens. ``bureau`` is the department's text key.
+    """
+    gov = "document.header.government"
+    lines = [(t(gov, "zh-Hant") + "  " + t(bureau, "zh-Hant"), 9.0 * scale, True, ACCENT)]
+    lines.append((t(gov, "pt") + SEPARATOR + t(bureau, "pt"), 6.3 * scale, False, MUTED))
     if lang == "en":
-        lines.append((t(gov, "en") + SEPARATOR + t(bureau, "en"), 6.3, False, MUTED))
+        lines.append((t(gov, "en") + SEPARATOR + t(bureau, "en"), 6.3 * scale, False, MUTED))
     canvas.saveState()
     y = top
     text_x = x + 6

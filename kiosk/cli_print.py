@@ -1,0 +1,151 @@
+"""`kiosk print sample KIND --lang L --out FILE.pdf`: every printed document, with demo data.
+
+For technicians checking a printer and for reviewing layouts: the documents are
+filled with the sandbox's demo citizens and fixed references, so two runs give
+the same PDF content.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+KINDS = ("voucher", "receipt", "slip", "proof-of-life", "certificate")
+
+# Fixed demo references: the tests read them back from the PDFs' text and codes.
+SAMPLE_RECEIPT_REFERENCE = "TX2025030400017731"
+SAMPLE_AMOUNT = Decimal("1234.50")
+SAMPLE_APPLICATION = "AP2025-0304-00731"
+SAMPLE_PROOF_REFERENCE = "PL2025030400042"
+SAMPLE_VERIFICATION_CODE = "7F3K-92QD-M4XA"
+SAMPLE_SERIALS = tuple(f"2025031{n:07d}" for n in (104, 27_318, 550_002, 1_000_017, 9_999_990, 7))
+SAMPLE_TIME = datetime(2025, 3, 4, 10, 21, 37)
+
+
+def add_print_commands(sub: Any) -> None:
+    printing = sub.add_parser("print", help="printed documents")
+    print_sub = printing.add_subparsers(metavar="ACTION")
+    sample = print_sub.add_parser("sample", help="render a document with demo data")
+    sample.add_argument("kind", choices=KINDS)
+    from kiosk.i18n import LANGUAGES
+
+    sample.add_argument("--lang", choices=LANGUAGES, default="pt")
+    sample.add_argument("--out", type=Path, required=True, help="the PDF file to write")
+    sample.set_defaults(func=_sample)
+
+
+def _sample(args: argparse.Namespace) -> int:
+    pdf = sample_pdf(args.kind, args.lang)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(pdf)
+    print(f"{args.kind} ({args.lang}): {args.out} ({len(pdf):,} bytes)", file=sys.stderr)
+    return 0
+
+
+def sample_pdf(kind: str, lang: str) -> bytes:
+    """The PDF of document ``kind`` filled with demo data, in ``lang``."""
+    renderers: dict[str, Callable[[str], bytes]] = {
+        "voucher": _voucher,
+        "receipt": _receipt,
+        "slip": _slip,
+        "proof-of-life": _proof_of_life,
+        "certificate": _certificate,
+    }
+    if kind not in renderers:
+        raise ValueError(f"unknown document kind {kind!r}; expected one of {KINDS}")
+    return renderers[kind](lang)
+
+
+def _voucher(lang: str) -> bytes:
+    from kiosk.documents import VoucherDocument, mask_id_number, render_vouchers
+    from kiosk.sandbox.demo import DEMO_CITIZENS
+
+    citizen = DEMO_CITIZENS[0]
+    vouchers = [
+        VoucherDocument(
+            serial=serial,
+            value=100,
+            currency="MOP",
+            valid_from=date(2025, 1, 1),
+            valid_until=date(2027, 12, 31),
+            holder_name_zh=citizen.name_zh,
+            holder_name_latin=citizen.name_latin,
+            id_number_masked=mask_id_number(citizen.id_number),
+            issued_at=SAMPLE_TIME,
+            terminal_id="KSK-0007",
+        )
+        for serial in SAMPLE_SERIALS
+    ]
+    return render_vouchers(vouchers, lang)
+
+
+def _receipt(lang: str) -> bytes:
+    from kiosk.documents.slips import ReceiptDocument, render_receipt
+
+    receipt = ReceiptDocument(
+        department="document.header.identification",
+        service="document.service.id_card_renewal",
+        amount=SAMPLE_AMOUNT,
+        currency="MOP",
+        payment_method="document.payment.bank_card",
+        reference=SAMPLE_RECEIPT_REFERENCE,
+        paid_at=SAMPLE_TIME,
+        terminal_id="KSK-0007",
+    )
+    return render_receipt(receipt, lang)
+
+
+def _slip(lang: str) -> bytes:
+    from kiosk.documents.slips import ApplicationSlipDocument, render_application_slip
+
+    slip = ApplicationSlipDocument(
+        department="document.header.identification",
+        service="document.service.id_card_renewal",
+        application_number=SAMPLE_APPLICATION,
+        submitted_at=SAMPLE_TIME,
+        collect_from=date(2025, 3, 18),
+        collect_place="document.place.dsi_service_centre",
+        terminal_id="KSK-0007",
+    )
+    return render_application_slip(slip, lang)
+
+
+def _proof_of_life(lang: str) -> bytes:
+    from kiosk.documents.slips import ProofOfLifeDocument, render_proof_of_life
+
+    proof = ProofOfLifeDocument(
+        fund="document.header.pension_fund",
+        reference=SAMPLE_PROOF_REFERENCE,
+        recorded_at=SAMPLE_TIME,
+        status="queued",
+        terminal_id="KSK-0007",
+    )
+    return render_proof_of_life(proof, lang)
+
+
+def _certificate(lang: str) -> bytes:
+    from kiosk.documents import mask_id_number
+    from kiosk.documents.certificate import CertificateDocument, render_certificate
+    from kiosk.sandbox.demo import DEMO_CITIZENS
+
+    citizen = DEMO_CITIZENS[2]
+    certificate = CertificateDocument(
+        title="document.service.contribution_record",
+        department="document.header.social_security",
+        holder_name_zh=citizen.name_zh,
+        holder_name_latin=citizen.name_latin,
+        lines=(
+            ("document.label.id_number", mask_id_number(citizen.id_number)),
+            ("document.label.social_security_number", "0301-2748-19"),
+            ("document.label.period", "2015-01 – 2024-12"),
+            ("document.label.months_contributed", "120"),
+        ),
+        issued_on=SAMPLE_TIME.date(),
+        verification_code=SAMPLE_VERIFICATION_CODE,
+    )
+    return render_certificate(certificate, lang)
