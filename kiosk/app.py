@@ -138,6 +138,27 @@ def _card_reader(config: Config) -> Device:
 
 
 def _printer(config: Config, home: Path) -> Device:
+    driver = config.device("printer").driver
+    if driver == "cups":
+        from kiosk.devices.cups import CupsPrinter
+
+        cups = CupsPrinter(_option(config, "printer", "queue", "kiosk", str),
+                           server=_option(config, "printer", "server", "", str))
+        cups.open()
+        return cups
+    if driver == "escpos":
+        from kiosk.devices.escpos import EscPosPrinter
+        from kiosk.devices.escpos_transports import connector
+
+        try:
+            connect = connector(config.device("printer").options)
+        except (ValueError, TypeError) as e:
+            raise ConfigError(f"devices.printer: {e}") from None
+        escpos = EscPosPrinter(connect, poll_s=_option(config, "printer", "poll_s", 2.0, float),
+                               width_dots=_option(config, "printer", "width_dots", 576, int),
+                               dpi=_option(config, "printer", "dpi", 203, int))
+        escpos.open()
+        return escpos
     return SimulatedPrinter(
         home / "printed", sheets=_option(config, "printer", "sheets", 500, int),
         seconds_per_page=_option(config, "printer", "seconds_per_page", 0.8, float))

@@ -76,9 +76,11 @@ def _parser() -> argparse.ArgumentParser:
 
     from kiosk.cli_card import add_card_commands
     from kiosk.cli_face import add_face_commands
+    from kiosk.cli_print import add_print_commands
 
     add_card_commands(sub)
     add_face_commands(sub)
+    add_print_commands(sub)
     return p
 
 

@@ -107,7 +107,7 @@ class Config:
 
 DEVICE_NAMES = ("card_reader", "camera", "printer")
 DEVICE_DRIVERS = {"card_reader": ("simulator", "pcsc"), "camera": ("simulator", "opencv"),
-                  "printer": ("simulator",)}
+                  "printer": ("simulator", "cups", "escpos")}
 
 
 def load(path: str | Path | None) -> Config:
