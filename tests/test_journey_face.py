@@ -41,6 +41,10 @@ def run_face_journey(sandbox, photo: Path, source: Path, *, liveness: bool,
         journey = journey_for(terminal, host)
         reader = terminal.devices["card_reader"]
         reader.add_card("probe", card_with_photo(photo))
+        # The camera reports "starting" until its source answers: the catalog
+        # offers the service only once every device it needs is ready.
+        host.pump(lambda: all(d.status.usable for d in terminal.devices.values()),
+                  timeout=30)
         journey.start()
         journey.act("start")
         journey.act("choose_lang", "en")
