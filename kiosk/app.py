@@ -137,7 +137,8 @@ def _card_reader(config: Config) -> Device:
                                                            "read_delay_s", 0.8, float))
 
 
-def _printer(config: Config, home: Path) -> Device:
+def build_printer(config: Config, home: Path) -> Device:
+    """The configured printer, opened (the CLI's test page uses it alone)."""
     driver = config.device("printer").driver
     if driver == "cups":
         from kiosk.devices.cups import CupsPrinter
@@ -181,9 +182,9 @@ def _devices(config: Config, home: Path) -> dict[str, Device]:
                                                                          "height", 0, int),
                               loop=_option(config, "camera", "loop", False, bool))
         opencv.open()
-        return {"card_reader": reader, "camera": opencv, "printer": _printer(config, home)}
+        return {"card_reader": reader, "camera": opencv, "printer": build_printer(config, home)}
     camera = SimulatedCamera(fps=_option(config, "camera", "fps", 12.0, float))
-    printer = _printer(config, home)
+    printer = build_printer(config, home)
     # Who stands at the simulated camera: the holder of the inserted card (a demo
     # card's own portrait; for any other card, a drawn stand-in), unless the
     # config says a stranger (or nobody) does, to demo a refusal.

@@ -38,6 +38,41 @@ def add_print_commands(sub: Any) -> None:
     sample.add_argument("--out", type=Path, required=True, help="the PDF file to write")
     sample.set_defaults(func=_sample)
 
+    test = print_sub.add_parser("test", help="print a test page on a configured printer")
+    test.add_argument("--printer", default="printer", help="the device name (default: printer)")
+    test.add_argument("--lang", choices=LANGUAGES, default="pt")
+    test.set_defaults(func=_test_page)
+
+
+def _test_page(args: argparse.Namespace) -> int:
+    """Field staff's check: print, follow the job to its end, say how it went."""
+    from kiosk.app import build_printer
+    from kiosk.config import data_dir, load
+    from kiosk.devices.base import DeviceError
+    from kiosk.documents.testpage import render_test_page
+
+    if args.printer != "printer":
+        print(f"kiosk: no printer named {args.printer!r} (this terminal has: printer)",
+              file=sys.stderr)
+        return 2
+    config = load(args.config)
+    printer = build_printer(config, data_dir(config.terminal.data_dir or None))
+    try:
+        driver = config.device("printer").driver
+        pdf = render_test_page(config.terminal.id, f"{args.printer} ({driver})", args.lang)
+        try:
+            result = printer.print_pdf(pdf, "test-page").result(timeout=180)
+        except DeviceError as e:
+            status = printer.status
+            print(f"kiosk: the test page did not print: {e.code} (printer "
+                  f"{status.device.value} {status.detail})".rstrip(), file=sys.stderr)
+            return 1
+        where = f" -> {result.path}" if result.path else ""
+        print(f"test page printed: job {result.job_id}, {result.pages} page(s){where}")
+        return 0
+    finally:
+        printer.close()
+
 
 def _sample(args: argparse.Namespace) -> int:
     pdf = sample_pdf(args.kind, args.lang)

@@ -7,6 +7,8 @@ never touch each other's state or the developer's.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from kiosk.api.client import GatewayClient
 from kiosk.config import Config, DeviceConfig
+from kiosk.devices.cupsd_daemon import CupsdDaemon
 from kiosk.sandbox.server import SandboxServer
 
 TERMINAL = "demo-terminal-01"
@@ -60,6 +63,21 @@ def fast_config(**session: float) -> Config:
             "printer": DeviceConfig(options={"seconds_per_page": 0.0}),
         },
     )
+
+
+@pytest.fixture(scope="session")
+def cupsd() -> Iterator[CupsdDaemon]:
+    """A private cupsd with a cups-pdf queue. Not under pytest's tmp_path: its
+    parents are private to root, and CUPS runs its filters as the lp user."""
+    workdir = Path(tempfile.mkdtemp(prefix="kiosk-cupsd-"))
+    workdir.chmod(0o755)
+    daemon = CupsdDaemon(workdir)
+    daemon.start()
+    try:
+        yield daemon
+    finally:
+        daemon.close()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def journey_for(terminal, host, *, lang: str = "en"):

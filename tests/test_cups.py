@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -18,21 +16,6 @@ from kiosk.devices.status import DeviceState
 from kiosk.documents.voucher import VoucherDocument, render_vouchers
 
 SERIALS = ["840229740271", "877663584796"]
-
-
-@pytest.fixture(scope="module")
-def cupsd() -> Iterator[CupsdDaemon]:
-    # Not under pytest's tmp_path: its parents are private to root, and CUPS
-    # filters run as the lp user, who must reach the spool and temp folders.
-    workdir = Path(tempfile.mkdtemp(prefix="kiosk-cupsd-"))
-    workdir.chmod(0o755)
-    daemon = CupsdDaemon(workdir)
-    daemon.start()
-    try:
-        yield daemon
-    finally:
-        daemon.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture
