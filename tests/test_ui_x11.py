@@ -46,3 +46,28 @@ def test_autopilot_on_a_real_x_server(tmp_path: Path, x_display: str) -> None:
     assert report["outcome"] == "completed" and len(report["documents"]) == 1
     log = (tmp_path / "home" / "logs" / "kiosk.log").read_text(encoding="utf-8")
     assert "Qt platform xcb" in log
+
+
+def test_the_demo_runs_on_x_and_ctrl_c_ends_it(tmp_path: Path, x_display: str) -> None:
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM",
+                                                             "WAYLAND_DISPLAY")}
+    env.update(DISPLAY=x_display, KIOSK_HOME=str(tmp_path / "home"))
+    demo = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "demo"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "home" / "logs" / "kiosk.log"
+    try:
+        deadline = time.monotonic() + 60
+        # Polling the log of a program that is starting: bounded, no fixed sleep.
+        while not (log.exists() and "kiosk on screen" in log.read_text(encoding="utf-8")):
+            assert demo.poll() is None, demo.stderr.read() if demo.stderr else ""
+            assert time.monotonic() < deadline, "the demo did not start"
+            time.sleep(0.1)
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=20) == 0
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert "Traceback" not in (demo.stderr.read() if demo.stderr else "")

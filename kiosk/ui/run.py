@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -69,10 +70,13 @@ def _qt_message(mode: QtMsgType, context: object, message: str) -> None:
 
 def application() -> QApplication:
     qInstallMessageHandler(_qt_message)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    app = QApplication(sys.argv[:1])
     app.setApplicationName("kiosk")
     _qt_log.info("Qt platform %s", app.platformName())
-    return app  # type: ignore[return-value]
+    return app
 
 
 def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
@@ -114,8 +118,28 @@ def watch_backend(kiosk: Kiosk, gateway: GatewayClient) -> QTimer:
     return timer
 
 
+def quit_on_signals() -> QTimer:
+    """Ctrl-C (or a service manager's SIGTERM) ends the kiosk cleanly. Qt's event
+    loop never returns to Python on its own, so a timer lets Python run its
+    signal handlers. Installed before the application exists, so no signal
+    falls into a window where it would be lost."""
+
+    def stop(*_: object) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    timer = QTimer()
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer
+
+
 def run(terminal: TerminalParts, *, windowed: bool = False, lang: str | None = None) -> int:
     app = application()
+    ticker = quit_on_signals()
     kiosk = build_kiosk(terminal, lang=lang)
     kiosk.window.resize(*DESIGN_SIZE)
     if windowed:
@@ -124,7 +148,9 @@ def run(terminal: TerminalParts, *, windowed: bool = False, lang: str | None = N
         kiosk.window.showFullScreen()
     watch_backend(kiosk, terminal.gateway)
     kiosk.journey.start()
+    logging.getLogger(__name__).info("kiosk on screen")
     try:
         return app.exec()
     finally:
+        ticker.stop()
         kiosk.host.shutdown()
