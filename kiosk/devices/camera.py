@@ -20,12 +20,48 @@ FrameListener = Callable[[Frame], None]
 
 
 class Camera(Device):
+    """Streams frames to ``on_frame`` from a thread of its own while started.
+
+    Subclasses write ``_run(on_frame, stop)``, the loop that produces frames
+    until ``stop`` is set; starting, stopping and closing are shared here.
+    """
+
     kind = "camera"
+    # Names the stream thread (device-<name>-<role>), for diagnostics and tests.
+    thread_role = "stream"
+
+    def __init__(self, name: str, initial: CameraStatus) -> None:
+        super().__init__(name, initial)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._state_lock = threading.Lock()
 
     def start(self, on_frame: FrameListener) -> None:
-        raise NotImplementedError
+        with self._state_lock:
+            self._halt()
+            self._stop = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run, args=(on_frame, self._stop),
+                name=f"device-{self.name}-{self.thread_role}", daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
+        with self._state_lock:
+            self._halt()
+
+    def _halt(self) -> None:
+        self._stop.set()
+        if self._thread and self._thread is not threading.current_thread():
+            # A frame arrives within a frame time; a hung stream is left to
+            # finish on its own rather than block the caller.
+            self._thread.join(timeout=2)
+        self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        super().close()
+
+    def _run(self, on_frame: FrameListener, stop: threading.Event) -> None:
         raise NotImplementedError
 
 
@@ -46,8 +82,6 @@ class SimulatedCamera(Camera):
         self._size = size
         # (portrait JPEG, subject), replaced as one so a frame never mixes two people.
         self._person: tuple[bytes | None, str | None] = (None, None)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def set_person(self, portrait_jpeg: bytes | None, subject: str | None = "holder") -> None:
         self._person = (portrait_jpeg, subject if portrait_jpeg else None)
@@ -58,23 +92,6 @@ class SimulatedCamera(Camera):
 
     def recover(self) -> None:
         self._set_status(CameraStatus(DeviceState.ONLINE))
-
-    def start(self, on_frame: FrameListener) -> None:
-        self.stop()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(on_frame, self._stop),
-                                        name=f"device-{self.name}-stream", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread and self._thread is not threading.current_thread():
-            self._thread.join(timeout=2)
-        self._thread = None
-
-    def close(self) -> None:
-        self.stop()
-        super().close()
 
     def _run(self, on_frame: FrameListener, stop: threading.Event) -> None:
         from PIL import Image, ImageDraw

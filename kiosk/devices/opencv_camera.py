@@ -34,6 +34,8 @@ def parse_source(source: int | str) -> int | str:
 
 
 class OpenCvCamera(Camera):
+    thread_role = "capture"
+
     def __init__(self, source: int | str, *, width: int | None = None,
                  height: int | None = None, fps: float = 30.0, name: str = "camera",
                  loop: bool = False, simulated_subject: str | None = None) -> None:
@@ -45,9 +47,6 @@ class OpenCvCamera(Camera):
         # simulated verifier, and the device counts as a simulator.
         self.simulated_subject = simulated_subject
         self.simulated = simulated_subject is not None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._state_lock = threading.Lock()
 
     @property
     def is_file(self) -> bool:
@@ -67,30 +66,6 @@ class OpenCvCamera(Camera):
                 cap.release()
         self._set_status(CameraStatus(DeviceState.ONLINE) if ok else
                          CameraStatus(DeviceState.HARDWARE_ERROR, "camera_lost", camera="inop"))
-
-    def start(self, on_frame: FrameListener) -> None:
-        with self._state_lock:
-            self._halt()
-            self._stop = threading.Event()
-            self._thread = threading.Thread(target=self._run, args=(on_frame, self._stop),
-                                            name=f"device-{self.name}-capture", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        with self._state_lock:
-            self._halt()
-
-    def _halt(self) -> None:
-        self._stop.set()
-        if self._thread and self._thread is not threading.current_thread():
-            # A device read returns within a frame time; a hung stream is left
-            # to finish on its own rather than block the caller.
-            self._thread.join(timeout=2)
-        self._thread = None
-
-    def close(self) -> None:
-        self.stop()
-        super().close()
 
     def _open_capture(self) -> Any:
         import cv2
