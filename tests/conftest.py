@@ -20,10 +20,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from kiosk.api.client import GatewayClient
 from kiosk.config import Config, DeviceConfig
 from kiosk.devices.cupsd_daemon import CupsdDaemon
+from kiosk.sandbox.demo import DEMO_CITIZENS
 from kiosk.sandbox.server import SandboxServer
 
 TERMINAL = "demo-terminal-01"
 TOKEN = "sandbox-demo-token"
+BALANCE = "/v1/ssm/vouchers/balance"
+ISSUE = "/v1/ssm/vouchers/issue"
+CHAN, LEI, SOUSA, WONG = DEMO_CITIZENS  # 6, 6, 3 and 0 vouchers available
 
 
 @pytest.fixture
@@ -41,6 +45,12 @@ def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def server(sandbox: SandboxServer) -> SandboxServer:
+    """The sandbox, under the name the gateway tests give it."""
+    return sandbox
 
 
 @pytest.fixture

@@ -27,19 +27,8 @@ from kiosk.api import (
     VoucherIssue,
 )
 from kiosk.sandbox import db, schema
-from kiosk.sandbox.demo import DEMO_CITIZENS
 from kiosk.sandbox.server import SandboxServer
-from tests.conftest import TERMINAL, TOKEN
-
-CHAN, LEI, SOUSA, WONG = DEMO_CITIZENS  # 6, 6, 3 and 0 vouchers available
-BALANCE = "/v1/ssm/vouchers/balance"
-ISSUE = "/v1/ssm/vouchers/issue"
-
-
-@pytest.fixture
-def server(sandbox: SandboxServer) -> SandboxServer:
-    """The shared sandbox fixture (tests/conftest.py) under this file's name for it."""
-    return sandbox
+from tests.conftest import BALANCE, CHAN, ISSUE, LEI, SOUSA, TERMINAL, TOKEN, WONG
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
@@ -139,13 +140,19 @@ def test_read_without_a_card_fails_no_card(reader: SimulatedCardReader) -> None:
     assert err.value.code == "no_card"
 
 
-def test_card_pulled_mid_read_fails_quickly(slow_reader: SimulatedCardReader) -> None:
-    reader = slow_reader
+def read_until_busy(reader: SimulatedCardReader) -> Future[ChipRead]:
+    """Insert the card and start a read; return once the reader is in the middle of it."""
     busy = threading.Event()
     reader.subscribe(lambda _d, s: busy.set() if s.device is DeviceState.BUSY else None)
     reader.insert(CARD)
     future = reader.read_card()
     assert busy.wait(WAIT)
+    return future
+
+
+def test_card_pulled_mid_read_fails_quickly(slow_reader: SimulatedCardReader) -> None:
+    reader = slow_reader
+    future = read_until_busy(reader)
     reader.remove()
     # Well before the 5 s the read would take: the removal wakes the read at once.
     with pytest.raises(DeviceError) as err:
@@ -181,11 +188,7 @@ def test_offline_reader_fails_with_reader_error(reader: SimulatedCardReader) -> 
 
 def test_reader_going_offline_mid_read_stays_offline(slow_reader: SimulatedCardReader) -> None:
     reader = slow_reader
-    busy = threading.Event()
-    reader.subscribe(lambda _d, s: busy.set() if s.device is DeviceState.BUSY else None)
-    reader.insert(CARD)
-    future = reader.read_card()
-    assert busy.wait(WAIT)
+    future = read_until_busy(reader)
     reader.set_device_state(DeviceState.OFFLINE, "pcscd_down")
     reader.remove()  # wakes the read
     with pytest.raises(DeviceError):

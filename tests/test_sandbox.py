@@ -15,22 +15,12 @@ import pytest
 import requests
 
 from kiosk.sandbox import db, schema
-from kiosk.sandbox.demo import DEMO_CITIZENS
 from kiosk.sandbox.routes import ROUTES
 from kiosk.sandbox.serials import luhn_check_digit, luhn_valid, new_serial
 from kiosk.sandbox.server import SandboxServer
-from tests.conftest import TERMINAL, TOKEN
+from tests.conftest import BALANCE, CHAN, ISSUE, LEI, SOUSA, TERMINAL, TOKEN, WONG
 
 AUTH = {"X-Terminal-Id": TERMINAL, "Authorization": f"Bearer {TOKEN}"}
-CHAN, LEI, SOUSA, WONG = DEMO_CITIZENS  # 6, 6, 3 and 0 vouchers available
-BALANCE = "/v1/ssm/vouchers/balance"
-ISSUE = "/v1/ssm/vouchers/issue"
-
-
-@pytest.fixture
-def server(sandbox: SandboxServer) -> SandboxServer:
-    """The shared sandbox fixture (tests/conftest.py) under this file's name for it."""
-    return sandbox
 
 
 @pytest.fixture
