@@ -24,7 +24,6 @@ from kiosk.identity.profile import CardProfile
 SIMULATED_READER = "Simulated card reader"
 # A chip's files by ChipFile.name. (kiosk.app still builds demo cards this way
 # until it moves to card profiles.)
-CardFiles = dict[str, bytes]
 
 
 class CardReader(Device):

@@ -1,6 +1,6 @@
 """One citizen's session: everything personal the kiosk holds, and its wipe.
 
-Card data, photo, camera frames and backend replies live here and nowhere else
+Card data, photo, the face reference and backend replies live here and nowhere else
 for the length of one session; ``wipe`` overwrites what can be overwritten and
 drops the rest when the session ends (done, cancelled, card removed, idle).
 """
@@ -13,7 +13,6 @@ from typing import Any
 
 from kiosk.identity.card import IdCard
 from kiosk.identity.face import FaceDecision, Reference
-from kiosk.identity.frames import Frame
 
 
 @dataclass
@@ -26,7 +25,6 @@ class Session:
     face: FaceDecision | None = None
     # The card photo's face encoding, held by the face engine; made once per card.
     face_reference: Reference | None = None
-    frames: list[Frame] = field(default_factory=list)
     # Step results and choices, by the key each step declares.
     data: dict[str, Any] = field(default_factory=dict)
     # Idempotency keys by step, so a retried submission reuses its key.
@@ -41,20 +39,17 @@ class Session:
 
     @property
     def holds_personal_data(self) -> bool:
-        return bool(self.card or self.frames or self.data or self.face
+        return bool(self.card or self.data or self.face
                     or self.face_reference)
 
     def wipe(self) -> None:
         if self.card is not None:
             self.card.wipe()
-        for frame in self.frames:
-            frame.wipe()
         if self.face_reference is not None:
             self.face_reference.wipe()  # the engine drops the encoding
         self.card = None
         self.face = None
         self.face_reference = None
-        self.frames.clear()
         for value in self.data.values():
             if isinstance(value, bytearray):
                 value[:] = bytes(len(value))
