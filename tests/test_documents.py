@@ -167,6 +167,36 @@ def test_runs_split_by_script() -> None:
     assert fonts.split_runs("\u3131")[0].font == fonts.CJK  # Hangul letter: CJK font
 
 
+def _render_modes(content: str) -> list[int]:
+    """The text render mode each text object of a page content stream is drawn in."""
+    modes: list[int] = []
+    stack: list[int] = []
+    mode = 0
+    for line in content.splitlines():
+        line = line.strip()
+        if line == "q":
+            stack.append(mode)
+        elif line == "Q":
+            mode = stack.pop()
+        elif line.startswith("BT"):
+            for set_mode in re.findall(r"\b([0-7]) Tr\b", line):
+                mode = int(set_mode)
+            modes.append(mode)
+    return modes
+
+
+def test_fake_bold_stroke_ends_with_its_run() -> None:
+    # The text render mode is graphics state: a fake-bold CJK run must not leave
+    # "fill and stroke" on for a real bold face after it (it printed smudged).
+    canvas = Canvas(io.BytesIO(), pageCompression=0)
+    draw_text(canvas, 10, 10, "銀行卡 · Cartão 醫療券 MOP", 12, bold=True)
+    draw_text(canvas, 10, 30, "Cartão", 12)
+    canvas.showPage()
+    streams = re.findall(r"stream\r?\n(.*?)endstream", canvas.getpdfdata().decode("latin-1"), re.S)
+    (page,) = [stream for stream in streams if "\nBT " in stream]
+    assert _render_modes(page) == [2, 0, 2, 0, 0]
+
+
 def test_font_not_found_names_the_package() -> None:
     need = fonts._Need("Nowhere", (("/no/such/font.ttf", 0),), ("No Such Family Xq",), "fonts-xq")
     with pytest.raises(FontNotFound, match="fonts-xq"):

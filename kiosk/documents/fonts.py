@@ -238,9 +238,15 @@ def draw_text(
     for run, width in zip(runs, widths, strict=True):
         text_object = canvas.beginText(x, y)
         text_object.setFont(run.font, size)
-        text_object.setTextRenderMode(2 if run.fake_bold else 0)  # 2: fill and stroke
+        if run.fake_bold:
+            # The render mode outlives the text object: kept inside q/Q, or the
+            # runs after it (a real bold face among them) would be stroked too.
+            canvas.saveState()
+            text_object.setTextRenderMode(2)  # fill and stroke
         text_object.textOut(run.text)
         canvas.drawText(text_object)
+        if run.fake_bold:
+            canvas.restoreState()
         x += width
     canvas.restoreState()
     return total
