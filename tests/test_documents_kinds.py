@@ -112,6 +112,27 @@ def test_thermal_documents_are_80_mm_wide(kind: str) -> None:
     assert width == pytest.approx(80 / 25.4 * 72, abs=0.5)
 
 
+@pytest.mark.parametrize(
+    ("kind", "values"),
+    [
+        ("receipt", ["1,234.50", "10:21:37", cli_print.SAMPLE_RECEIPT_REFERENCE]),
+        ("slip", ["10:21:37", "2025-03-18"]),
+        ("proof-of-life", [cli_print.SAMPLE_PROOF_REFERENCE, "10:21:37"]),
+    ],
+)
+def test_thermal_field_values_line_up_on_the_right(kind: str, values: list[str], lang: str) -> None:
+    # A value too long to share its label's line goes under it, still right-aligned:
+    # the values of a slip form one column whatever the language of the labels.
+    words = re.findall(
+        r'xMax="([\d.]+)"[^>]*>([^<]+)</word>',
+        _run("pdftotext", "-bbox", "-", "-", data=_pdf(kind, lang)),
+    )
+    right_edge = (80 - 4) / 25.4 * 72
+    for value in values:
+        x_max = next(float(x) for x, word in words if word == value)  # the field, not the code's
+        assert x_max == pytest.approx(right_edge, abs=0.5), (value, x_max)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_cli_writes_a_valid_pdf(kind: str, tmp_path: Path) -> None:
     import argparse

@@ -75,6 +75,7 @@ def _named(strip: Strip, key: str, size: float = 9.5) -> None:
     """A named thing (service, place, fund) in Chinese, then smaller in the second language."""
     strip.text(t(key, "zh-Hant"), size, bold=True)
     strip.text(t(key, layout.second_language(strip.lang)), size - 1.5)
+    strip.space(1 * mm)
 
 
 def _check(*texts: str) -> None:
@@ -84,6 +85,7 @@ def _check(*texts: str) -> None:
 
 
 def _footer(strip: Strip, note_key: str, terminal_id: str) -> None:
+    strip.space(1.5 * mm)  # clear of a full-width line above, such as the status
     strip.rule(dashed=True)
     for lang in ("zh-Hant", layout.second_language(strip.lang)):
         strip.text(t(note_key, lang), 6.8, colour=MUTED, align="center")
@@ -154,7 +156,7 @@ def render_proof_of_life(doc: ProofOfLifeDocument, lang: str) -> bytes:
     _common(strip, doc.fund, "document.proof_of_life.title")
     strip.label("document.label.fund")
     _named(strip, doc.fund, 9.5)
-    strip.field("document.label.reference", doc.reference, size=10)
+    strip.field("document.label.reference", doc.reference, size=9)
     strip.field("document.label.recorded_at", doc.recorded_at.strftime(STAMP), 8.5, False)
     strip.rule()
     status = f"document.proof_of_life.{doc.status}"

@@ -80,9 +80,9 @@ class Strip:
         colour: Color = INK,
         align: Align = "left",
     ) -> None:
-        """``text`` on as many as two lines, shrunk if it must; centred or from the left."""
+        """``text`` on as many as two lines, shrunk if it must; aligned within the print width."""
         lines, fitted = layout.fit_lines(text, PRINT_WIDTH, size, bold)
-        x = PAPER_WIDTH / 2 if align == "center" else SIDE
+        x = {"left": SIDE, "center": PAPER_WIDTH / 2, "right": PAPER_WIDTH - SIDE}[align]
         for line in lines:
             self.add(fitted * 1.3, _text_draw(x, line, fitted, bold, colour, align))
 
@@ -91,7 +91,10 @@ class Strip:
         self.text(bilingual(key, self.lang), 7.0, colour=MUTED)
 
     def field(self, label_key: str, value: str, size: float = 9.5, bold: bool = True) -> None:
-        """A bilingual label with its value on the same line, right, or under it if too long."""
+        """A bilingual label with its value right-aligned on its line, or on the next if too long.
+
+        Either way the values line up on the right edge, as on a till receipt.
+        """
         label = bilingual(label_key, self.lang)
         label_size = 7.0
         room = PRINT_WIDTH - text_width(label, label_size) - 3 * mm
@@ -108,7 +111,7 @@ class Strip:
             self.add(size * 1.45, draw)
             return
         self.label(label_key)
-        self.text(value, size, bold=bold)
+        self.text(value, size, bold=bold, align="right")
         self.space(size * 0.2)
 
     def rule(self, colour: Color = RULE, width: float = 0.6, dashed: bool = False) -> None:
