@@ -21,6 +21,10 @@ from kiosk.devices.printer import SimulatedPrinter
 from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
 from kiosk.identity.face import FaceVerifier, SimulatedFaceVerifier
 from kiosk.identity.verify import TrustStore, TrustStoreError
+from kiosk.offline.kept_prints import KeptPrints
+from kiosk.offline.keys import KeyFileError, load_or_create_key
+from kiosk.offline.sealed import Sealer
+from kiosk.offline.store import open_state
 from kiosk.sandbox.demo import DEMO_CITIZENS, portrait_jpeg
 from kiosk.sandbox.issuer import demo_profile, sandbox_trust_store
 from kiosk.sandbox.server import SandboxServer
@@ -41,6 +45,7 @@ class Terminal:
     trust: TrustStore
     registry: Registry
     services: list[Service]
+    kept_prints: KeptPrints
     sandbox: SandboxServer | None = None
 
     @property
@@ -83,9 +88,25 @@ def trust_store(config: Config) -> TrustStore:
         raise ConfigError(str(e)) from None
 
 
+def kept_prints(config: Config, home: Path) -> KeptPrints:
+    """The printouts kept after a failed print, sealed with the terminal's key."""
+    try:
+        key = load_or_create_key(home / "keys" / "data.key")
+    except KeyFileError as e:
+        raise ConfigError(f"the terminal's data key: {e}") from None
+    kept = KeptPrints(open_state(home / "state" / "terminal.db"), Sealer(key),
+                      keep_days=config.printing.keep_days)
+    expired = kept.expire()
+    if expired:
+        log.info("erased %d kept printout(s) older than %g days", expired,
+                 config.printing.keep_days)
+    return kept
+
+
 def build_terminal(config: Config, *, backend_url: str | None = None) -> Terminal:
     home = data_dir(config.terminal.data_dir or None)
     trust = trust_store(config)
+    kept = kept_prints(config, home)
     sandbox = None
     url = backend_url or config.backend.url
     token = config.backend.terminal_token
@@ -106,7 +127,7 @@ def build_terminal(config: Config, *, backend_url: str | None = None) -> Termina
     devices = _devices(config, home)
     registry = load_services()
     return Terminal(config, home, url, gateway, devices, face_verifier(config), trust,
-                    registry, registry.enabled(config.enabled_services), sandbox)
+                    registry, registry.enabled(config.enabled_services), kept, sandbox)
 
 
 def _option(config: Config, device: str, key: str, default: Any, kind: type) -> Any:

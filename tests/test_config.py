@@ -28,7 +28,7 @@ def test_example_file_is_valid_and_documents_every_key() -> None:
     cfg = load(EXAMPLE)
     assert cfg.terminal.id
     text = EXAMPLE.read_text(encoding="utf-8")
-    for section in ("terminal", "backend", "session", "identity", "face"):
+    for section in ("terminal", "backend", "session", "identity", "face", "printing"):
         for key in getattr(Config(), section).__dataclass_fields__:
             assert f"\n{key} =" in text or f"\n# {key} =" in text, f"{section}.{key} undocumented"
     for device in ("card_reader", "camera", "printer"):
@@ -37,6 +37,7 @@ def test_example_file_is_valid_and_documents_every_key() -> None:
 
 @pytest.mark.parametrize(("text", "names"), [
     ("[terminal]\nid = 3\n", "terminal.id: must be a string"),
+    ("[printing]\nkeep_days = 0\n", "printing.keep_days: must be more than 0"),
     ("[terminal]\nlanguages = ['zh-Hant', 'fr']\n", "terminal.languages"),
     ("[terminal]\ndefault_language = 'pt'\nlanguages = ['en']\n", "terminal.default_language"),
     ("[backend]\nurl = 'ftp://x'\n", "backend.url"),

@@ -79,6 +79,13 @@ class FaceConfig:
 
 
 @dataclass(frozen=True)
+class PrintingConfig:
+    # Days a printout that failed is kept (sealed) for the citizen or a technician
+    # to print; after that the document is erased and only its record stays.
+    keep_days: float = 30.0
+
+
+@dataclass(frozen=True)
 class DeviceConfig:
     driver: str = "simulator"
     # Driver-specific settings (simulator behaviour, device paths ...).
@@ -93,6 +100,7 @@ class Config:
     session: SessionConfig = field(default_factory=SessionConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     face: FaceConfig = field(default_factory=FaceConfig)
+    printing: PrintingConfig = field(default_factory=PrintingConfig)
     devices: dict[str, DeviceConfig] = field(default_factory=dict)
     # Service ids, or "*" for every installed service.
     enabled_services: tuple[str, ...] = ("*",)
@@ -150,6 +158,9 @@ def _build(raw: dict[str, Any]) -> Config:
     session = _section(SessionConfig, raw.pop("session", {}), "session")
     identity = _section(IdentityConfig, raw.pop("identity", {}), "identity")
     face = _section(FaceConfig, raw.pop("face", {}), "face")
+    printing = _section(PrintingConfig, raw.pop("printing", {}), "printing")
+    if printing.keep_days <= 0:
+        raise ConfigError("printing.keep_days: must be more than 0")
     devices = _devices(raw.pop("devices", {}))
     services = raw.pop("services", {})
     if not isinstance(services, dict):
@@ -166,7 +177,8 @@ def _build(raw: dict[str, Any]) -> Config:
     _check_identity(identity)
     _check_face(face)
     return Config(version=CONFIG_VERSION, terminal=terminal, backend=backend, session=session,
-                  identity=identity, face=face, devices=devices, enabled_services=tuple(enabled))
+                  identity=identity, face=face, printing=printing, devices=devices,
+                  enabled_services=tuple(enabled))
 
 
 def _section(cls: type, table: Any, name: str) -> Any:

@@ -23,6 +23,7 @@ from kiosk.identity.face import FaceVerifier
 from kiosk.identity.frames import Frame
 from kiosk.identity.verify import TrustStore
 from kiosk.journey.host import JourneyHost, Timer
+from kiosk.offline.kept_prints import KeptPrints
 from kiosk.services.availability import Availability, availability
 from kiosk.services.contract import Service, Step
 from kiosk.services.errors import message_for
@@ -63,6 +64,7 @@ class _Context:
         self.devices = journey.devices
         self.gateway = journey.gateway
         self.face_verifier = journey.face_verifier
+        self.kept_prints = journey.kept_prints
         self.trust = journey.trust
         self.terminal_id = journey.terminal_id
         self.state: dict[str, Any] = {}
@@ -103,13 +105,15 @@ class _Context:
 class Journey:
     def __init__(self, *, host: JourneyHost, services: Sequence[Service],
                  devices: Mapping[str, Device], gateway: Any, face_verifier: FaceVerifier,
-                 trust: TrustStore, terminal_id: str, languages: Sequence[str], default_lang: str,
+                 kept_prints: KeptPrints, trust: TrustStore, terminal_id: str,
+                 languages: Sequence[str], default_lang: str,
                  timeouts: SessionConfig) -> None:
         self.host = host
         self.services = {s.id: s for s in services}
         self.devices = devices
         self.gateway = gateway
         self.face_verifier = face_verifier
+        self.kept_prints = kept_prints
         self.trust = trust
         self.terminal_id = terminal_id
         self.languages = tuple(languages)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from kiosk.identity.face import FaceVerifier
     from kiosk.identity.frames import Frame
     from kiosk.identity.verify import TrustStore
+    from kiosk.offline.kept_prints import KeptPrints
     from kiosk.session import Session
 
 T = TypeVar("T")
@@ -57,6 +58,8 @@ class StepContext(Protocol):
     devices: Mapping[str, Device]
     gateway: GatewayClient
     face_verifier: FaceVerifier
+    # Printouts that failed, kept sealed until they are printed.
+    kept_prints: KeptPrints
     # The issuer CAs the terminal trusts, for card verification.
     trust: TrustStore
     terminal_id: str

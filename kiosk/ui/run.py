@@ -93,6 +93,7 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
     host = QtHost(window, clock=clock)
     journey = Journey(host=host, services=services, devices=terminal.devices,
                       gateway=terminal.gateway, face_verifier=terminal.face_verifier,
+                      kept_prints=terminal.kept_prints,
                       trust=terminal.trust, terminal_id=cfg.terminal.id,
                       languages=cfg.terminal.languages,
                       default_lang=lang or cfg.terminal.default_language, timeouts=cfg.session)
