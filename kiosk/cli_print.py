@@ -43,6 +43,72 @@ def add_print_commands(sub: Any) -> None:
     test.add_argument("--lang", choices=LANGUAGES, default="pt")
     test.set_defaults(func=_test_page)
 
+    kept = print_sub.add_parser("kept", help="printouts kept after a printer failed")
+    kept.add_argument("--all", action="store_true",
+                      help="also those already printed or expired (default: waiting only)")
+    kept.add_argument("--json", action="store_true")
+    kept.set_defaults(func=_kept)
+    reprint = print_sub.add_parser("reprint", help="print a kept printout (same serials)")
+    reprint.add_argument("reference", help="the reference the citizen was shown, e.g. 7K3Q-9F2A")
+    reprint.set_defaults(func=_reprint)
+
+
+def _kept(args: argparse.Namespace) -> int:
+    """What technicians may see of kept printouts: references and errors, nothing personal."""
+    import dataclasses
+    import json
+    import time
+
+    from kiosk.app import kept_prints
+    from kiosk.config import data_dir, load
+
+    config = load(args.config)
+    records = kept_prints(config, data_dir(config.terminal.data_dir or None)).all(
+        waiting_only=not args.all)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(r) for r in records], indent=2))
+        return 0
+    if not records:
+        print("no kept printouts" + ("" if args.all else " waiting"))
+    for r in records:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.kept_at))
+        print(f"{r.reference}  {r.state.value:8}  {r.service_id:24}  {r.pages} page(s)  "
+              f"kept {when}  {r.attempts} attempt(s), last: {r.last_error}")
+    return 0
+
+
+def _reprint(args: argparse.Namespace) -> int:
+    from kiosk.app import build_printer, kept_prints
+    from kiosk.config import data_dir, load
+    from kiosk.devices.printer import Printer
+    from kiosk.offline.kept_prints import KeptState, UnknownReference
+    from kiosk.services.steps.printing import PrintFailed, print_kept
+
+    config = load(args.config)
+    home = data_dir(config.terminal.data_dir or None)
+    kept = kept_prints(config, home)
+    try:
+        record = kept.get(args.reference)
+    except UnknownReference:
+        print(f"kiosk: no kept printout {args.reference!r}", file=sys.stderr)
+        return 1
+    if record.state is not KeptState.WAITING:
+        print(f"kiosk: {record.reference} was already {record.state.value}"
+              + (f" by {record.printed_by}" if record.printed_by else ""), file=sys.stderr)
+        return 1
+    printer = build_printer(config, home)
+    try:
+        assert isinstance(printer, Printer)
+        result = print_kept(printer, kept, record.reference, "technician")
+    except PrintFailed as e:
+        print(f"kiosk: {record.reference} did not print: {e.cause.code}; it is still kept",
+              file=sys.stderr)
+        return 1
+    finally:
+        printer.close()
+    print(f"{record.reference} printed: job {result.job_id}, {result.pages} page(s)")
+    return 0
+
 
 def _test_page(args: argparse.Namespace) -> int:
     """Field staff's check: print, follow the job to its end, say how it went."""

@@ -132,12 +132,18 @@ def test_every_screen_renders_in_every_language(qtbot, kiosk, lang, tmp_path) ->
         View("done", lang, {"message": "ssm.vouchers.done"}, "ssm.voucher-print", "finish", 6, 6),
         View("error", lang, {"message": "error.device.paper_out", "retry": True},
              "ssm.voucher-print", "print", 5, 6, idle_seconds_left=17),
+        View("error", lang, {"message": "error.device.paper_out", "retry": True, "later": True,
+                             "reference": "7K3Q-9F2A"}, "ssm.voucher-print", "print", 6, 7),
+        View("done", lang, {"message": "ssm.vouchers.kept", "reference": "7K3Q-9F2A"},
+             "ssm.voucher-print", "print", 6, 7),
+        View("kept", lang, {"references": ["7K3Q-9F2A"], "pages": 2}, "ssm.voucher-print",
+             "kept", 3, 7),
     ]
     for view in views:
         kiosk.window.render(view)
         image = kiosk.window.grab()
         assert (image.width(), image.height()) == DESIGN_SIZE  # nothing pushed off screen
-        image.save(str(tmp_path / f"{view.screen}-{lang}.png"))
+        image.save(str(tmp_path / f"{len(list(tmp_path.iterdir())):02d}-{view.screen}-{lang}.png"))
         for button in kiosk.window.findChildren(QPushButton):
             if button.isVisible():
                 assert button.height() >= 60 and button.width() >= 60, button.objectName()

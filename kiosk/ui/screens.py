@@ -148,23 +148,52 @@ class MessageScreen(Screen):
             widgets += [Illustration("wait", 200), label(tr(data["message"]), "title",
                                                          align=CENTER), bar]
         elif kind == "done":
+            # A reference to copy down takes the room of a smaller picture and message.
+            long = bool(data.get("reference"))
             finish = action_button(tr("nav.finish"), "finish", role="primary")
-            widgets += [Illustration("done", 220), label(tr("done.title"), "success",
-                                                         align=CENTER),
-                        label(tr(data["message"]), "title", align=CENTER),
+            widgets += [Illustration("done", 120 if long else 220),
+                        label(tr("done.title"), "success", align=CENTER),
+                        label(tr(data["message"]), "body" if long else "title", align=CENTER),
+                        *_reference(data, tr),
                         label(tr("done.thanks"), "muted", align=CENTER), finish]
+        elif kind == "kept":
+            widgets += [Illustration("printer", 220),
+                        label(tr("kept.title"), "title", align=CENTER),
+                        label(tr("kept.body", pages=data["pages"]), "body", align=CENTER),
+                        _buttons((tr("kept.print_now"), "print_kept", "primary"),
+                                 (tr("kept.not_now"), "skip", None))]
         else:  # error
-            widgets += [Illustration("error", 200), label(tr("error.title"), "error",
-                                                          align=CENTER),
-                        label(tr(data["message"]), "title", align=CENTER)]
-            row = QWidget()
-            buttons = QHBoxLayout(row)
-            buttons.setSpacing(SIZES.gap)
+            long = bool(data.get("reference"))
+            widgets += [Illustration("error", 120 if long else 200),
+                        label(tr("error.title"), "error", align=CENTER),
+                        label(tr(data["message"]), "body" if long else "title", align=CENTER),
+                        *_reference(data, tr)]
+            actions: list[tuple[str, str, str | None]] = []
             if data.get("retry"):
-                buttons.addWidget(action_button(tr("nav.retry"), "retry", role="primary"))
-            buttons.addWidget(action_button(tr("nav.ok"), "cancel"))
-            widgets.append(row)
+                actions.append((tr("nav.retry"), "retry", "primary"))
+            if data.get("later"):
+                actions.append((tr("nav.print_later"), "print_later", None))
+            actions.append((tr("nav.ok"), "cancel", None))
+            widgets.append(_buttons(*actions))
         self.centred(*widgets)
+
+
+def _buttons(*actions: tuple[str, str, str | None]) -> QWidget:
+    row = QWidget()
+    buttons = QHBoxLayout(row)
+    buttons.setSpacing(SIZES.gap)
+    for text, action, role in actions:
+        buttons.addWidget(action_button(text, action, role=role or ""))
+    return row
+
+
+def _reference(data: Mapping[str, Any], tr: Tr) -> list[QWidget]:
+    """A kept printout's reference, large enough to copy down, and what it is for."""
+    if not data.get("reference"):
+        return []
+    return [label(tr("print.reference", reference=data["reference"]), "display",
+                  align=CENTER, name="Reference"),
+            label(tr("print.reference_hint"), "muted", align=CENTER)]
 
 
 class FaceScreen(Screen):
@@ -270,6 +299,7 @@ SCREENS: dict[str, type[Screen]] = {
     "progress": MessageScreen,
     "done": MessageScreen,
     "error": MessageScreen,
+    "kept": MessageScreen,
     "face": FaceScreen,
     "quantity": QuantityScreen,
 }

@@ -125,3 +125,16 @@ class Illustration(QWidget):
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         p.setPen(pen)
         p.drawArc(QRectF(s * 0.15, s * 0.15, s * 0.7, s * 0.7), 90 * 16, -120 * 16)
+
+    def _draw_printer(self, p: QPainter, s: float, c: QColor) -> None:
+        # A sheet coming out of a printer: "something is printed for you".
+        p.setPen(QPen(c, s * 0.03))
+        p.setBrush(QColor(PALETTE.card))
+        p.drawRect(QRectF(s * 0.3, s * 0.1, s * 0.4, s * 0.3))  # paper tray behind
+        p.setBrush(QColor(PALETTE.primary))
+        p.drawRoundedRect(QRectF(s * 0.12, s * 0.35, s * 0.76, s * 0.3), s * 0.05, s * 0.05)
+        p.setBrush(QColor(PALETTE.card))
+        p.drawRect(QRectF(s * 0.28, s * 0.55, s * 0.44, s * 0.35))  # the printout
+        p.setPen(QPen(QColor(PALETTE.border), s * 0.025))
+        for row in (0.65, 0.72, 0.79):
+            p.drawLine(QPointF(s * 0.34, s * row), QPointF(s * 0.66, s * row))

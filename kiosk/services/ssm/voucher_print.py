@@ -15,6 +15,7 @@ from kiosk.identity.card import IdCard
 from kiosk.services.contract import Need, OfflinePolicy, Service, StepContext
 from kiosk.services.steps import (
     ChooseQuantity,
+    CollectKept,
     Finish,
     Print,
     QuantityOffer,
@@ -71,11 +72,13 @@ SERVICE = Service(
     steps=(
         ReadCard(enroll_face=True),
         VerifyFace(),
+        CollectKept(done="ssm.vouchers.done"),
         ChooseQuantity(id="choose", load=load_balance, result_key="count",
                        title="ssm.vouchers.choose", none_left="ssm.vouchers.none_left",
                        unit="ssm.vouchers.unit"),
         Submit(id="issue", call=issue, result_key="issue", message="ssm.vouchers.issuing"),
-        Print(id="print", render=render, message="ssm.vouchers.printing"),
+        Print(id="print", render=render, message="ssm.vouchers.printing",
+              kept_message="ssm.vouchers.kept"),
         Finish(message="ssm.vouchers.done"),
     ),
 )
