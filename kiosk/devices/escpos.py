@@ -98,6 +98,7 @@ class EscPosPrinter(Printer):
         self._wire_: Transport | None = None
         self.poll_s = poll_s
         self.width_dots = width_dots
+        self.media = "roll58" if width_dots <= 384 else "roll80"
         self.dpi = dpi
         self.reply_timeout_s = reply_timeout_s
         self.job_timeout_s = job_timeout_s

@@ -33,6 +33,9 @@ def count_pdf_pages(pdf: bytes) -> int:
 
 class Printer(Device):
     kind = "printer"
+    # What it prints on, so a service renders a document that fits: "a4" sheets,
+    # or a receipt roll ("roll80": 80 mm paper, 72 mm printed; "roll58").
+    media: str = "a4"
 
     def print_pdf(self, pdf: bytes, job_name: str) -> Future[PrintResult]:
         """Print and wait for the job's end. Fails with ``DeviceError`` codes:

@@ -44,7 +44,7 @@ def issue(ctx: StepContext, idempotency_key: str) -> VoucherIssue:
                                       idempotency_key=idempotency_key)
 
 
-def render(ctx: StepContext) -> tuple[bytes, str]:
+def render(ctx: StepContext, media: str) -> tuple[bytes, str]:
     card = _card(ctx)
     issued: VoucherIssue = ctx.session.data["issue"]
     now = datetime.now().replace(microsecond=0)

@@ -63,8 +63,9 @@ def print_kept(printer: Printer, kept: KeptPrints, reference: str, by: str) -> P
 @dataclass(frozen=True, kw_only=True)
 class Print(Step):
     id: str
-    # ctx -> (pdf bytes, job name without personal data); runs off the UI thread.
-    render: Callable[[StepContext], tuple[bytes, str]]
+    # (ctx, the printer's media: "a4", "roll80" ...) -> (pdf bytes, job name without
+    # personal data); runs off the UI thread.
+    render: Callable[[StepContext, str], tuple[bytes, str]]
     message: str = "wait.printing"
     # Shown when the citizen chooses to print later (with the reference).
     kept_message: str = "print.kept"
@@ -80,7 +81,7 @@ class Print(Step):
         def work() -> PrintResult:
             if kept_ref is not None:  # a retry: the very document that failed
                 return print_kept(printer, ctx.kept_prints, kept_ref, "citizen")
-            pdf, job = self.render(ctx)
+            pdf, job = self.render(ctx, printer.media)
             try:
                 return print_now(printer, pdf, job)
             except DeviceError as e:
