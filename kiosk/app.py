@@ -27,6 +27,7 @@ from kiosk.offline.sealed import Sealer
 from kiosk.offline.store import open_state
 from kiosk.sandbox.demo import DEMO_CITIZENS, portrait_jpeg
 from kiosk.sandbox.issuer import demo_profile, sandbox_trust_store
+from kiosk.sandbox.phone import SandboxPhone
 from kiosk.sandbox.server import SandboxServer
 from kiosk.services.contract import Service
 from kiosk.services.registry import Registry, load_services
@@ -47,6 +48,8 @@ class Terminal:
     services: list[Service]
     kept_prints: KeptPrints
     sandbox: SandboxServer | None = None
+    # The demo citizen's phone (SMS codes, wallet payments), on simulated terminals only.
+    demo_phone: SandboxPhone | None = None
 
     @property
     def simulated_devices(self) -> list[str]:
@@ -56,6 +59,8 @@ class Terminal:
         for device in self.devices.values():
             device.close()
         self.face_verifier.close()
+        if self.demo_phone is not None:
+            self.demo_phone.close()
         if self.sandbox is not None:
             self.sandbox.stop()
 
@@ -126,8 +131,11 @@ def build_terminal(config: Config, *, backend_url: str | None = None) -> Termina
                             retries=config.backend.retries)
     devices = _devices(config, home)
     registry = load_services()
+    # A terminal on simulated devices is a demo or a test: its citizen's phone is
+    # the sandbox's SMS outbox and wallet.
+    phone = SandboxPhone(url) if any(d.simulated for d in devices.values()) else None
     return Terminal(config, home, url, gateway, devices, face_verifier(config), trust,
-                    registry, registry.enabled(config.enabled_services), kept, sandbox)
+                    registry, registry.enabled(config.enabled_services), kept, sandbox, phone)
 
 
 def _option(config: Config, device: str, key: str, default: Any, kind: type) -> Any:
