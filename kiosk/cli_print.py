@@ -1,4 +1,5 @@
-"""`kiosk print sample KIND --lang L --out FILE.pdf`: every printed document, with demo data.
+"""`kiosk print sample KIND --lang L [--media M] --out FILE.pdf`: every printed document,
+with demo data.
 
 For technicians checking a printer and for reviewing layouts: the documents are
 filled with the sandbox's demo citizens and fixed references, so two runs give
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 KINDS = ("voucher", "receipt", "slip", "proof-of-life", "certificate")
+MEDIA = ("a4", "roll80", "roll58")  # what a voucher can be printed on (kiosk.documents.voucher)
 
 # Fixed demo references: the tests read them back from the PDFs' text and codes.
 SAMPLE_RECEIPT_REFERENCE = "TX2025030400017731"
@@ -35,6 +37,9 @@ def add_print_commands(sub: Any) -> None:
     from kiosk.i18n import LANGUAGES
 
     sample.add_argument("--lang", choices=LANGUAGES, default="pt")
+    sample.add_argument("--media", choices=MEDIA, default=None,
+                        help="the voucher's paper: A4 sheets or a receipt roll (default: a4); "
+                             "the other kinds come on their own paper only")
     sample.add_argument("--out", type=Path, required=True, help="the PDF file to write")
     sample.set_defaults(func=_sample)
 
@@ -141,15 +146,21 @@ def _test_page(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    pdf = sample_pdf(args.kind, args.lang)
+    media = args.media
+    if media is not None and args.kind != "voucher":
+        print(f"kiosk: --media is for the voucher; a {args.kind} has its own paper",
+              file=sys.stderr)
+        return 2
+    pdf = sample_pdf(args.kind, args.lang) if media is None else _voucher(args.lang, media)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(pdf)
-    print(f"{args.kind} ({args.lang}): {args.out} ({len(pdf):,} bytes)", file=sys.stderr)
+    shown = args.lang if media is None else f"{args.lang}, {media}"
+    print(f"{args.kind} ({shown}): {args.out} ({len(pdf):,} bytes)", file=sys.stderr)
     return 0
 
 
 def sample_pdf(kind: str, lang: str) -> bytes:
-    """The PDF of document ``kind`` filled with demo data, in ``lang``."""
+    """The PDF of document ``kind`` filled with demo data, in ``lang`` (a voucher on A4)."""
     renderers: dict[str, Callable[[str], bytes]] = {
         "voucher": _voucher,
         "receipt": _receipt,
@@ -162,7 +173,8 @@ def sample_pdf(kind: str, lang: str) -> bytes:
     return renderers[kind](lang)
 
 
-def _voucher(lang: str) -> bytes:
+def _voucher(lang: str, media: str = "a4") -> bytes:
+    """The six sample vouchers, on ``media`` (see ``MEDIA``)."""
     from kiosk.documents import VoucherDocument, mask_id_number, render_vouchers
     from kiosk.sandbox.demo import DEMO_CITIZENS
 
@@ -182,7 +194,7 @@ def _voucher(lang: str) -> bytes:
         )
         for serial in SAMPLE_SERIALS
     ]
-    return render_vouchers(vouchers, lang)
+    return render_vouchers(vouchers, lang, media)
 
 
 def _receipt(lang: str) -> bytes:

@@ -1,7 +1,9 @@
-"""Health vouchers (醫療券 / Vale de Saúde) as a PDF: four cut-out coupons per A4 page.
+"""Health vouchers (醫療券 / Vale de Saúde) as a PDF, for the printer's media.
 
-Each coupon has a main part (official header, title, holder, validity) and a
-stub on the right (value, serial number, Code 128 barcode of the serial).
+On A4 ("a4"): four cut-out coupons a page, each with a main part (official
+header, title, holder, validity) and a stub on the right (value, serial number,
+Code 128 barcode of the serial). On a receipt roll ("roll80", "roll58"): one
+voucher a page, which the printer cuts off, with the same contents top down.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from kiosk.documents import codes, layout
+from kiosk.documents import codes, layout, thermal
 from kiosk.documents.fonts import check_glyphs, draw_text, fit_size, text_width
 from kiosk.documents.layout import ACCENT, INK, MUTED, RULE, Box, bilingual
+from kiosk.documents.thermal import Roll, Strip
 from kiosk.i18n import t
 
+MEDIA = ("a4", *thermal.ROLLS)
+BUREAU = "document.header.health_bureau"
 VOUCHERS_PER_PAGE = 4
 STUB_WIDTH = 66 * mm
 # The barcode may reach into the stub's padding (its quiet zones are blank anyway).
@@ -79,7 +84,6 @@ def _check(voucher: VoucherDocument) -> None:
         raise ValueError(f"serial {serial!r} must be printable ASCII without spaces (Code 128)")
     if voucher.valid_until < voucher.valid_from:
         raise ValueError(f"voucher {serial}: valid until is before valid from")
-    _barcode(serial)  # fits, or ValueError before anything is drawn
     if voucher.value < 0:
         raise ValueError(f"voucher {serial}: negative value")
     for text in (
@@ -106,13 +110,23 @@ def _barcode(serial: str) -> Code128:
         ) from None
 
 
-def render_vouchers(vouchers: Sequence[VoucherDocument], lang: str) -> bytes:
-    """The vouchers as an A4 PDF, four coupons a page, labelled in Chinese and ``lang``."""
+def render_vouchers(vouchers: Sequence[VoucherDocument], lang: str, media: str = "a4") -> bytes:
+    """The vouchers as a PDF for ``media`` (one of ``MEDIA``), labelled in Chinese and ``lang``.
+
+    "a4": four coupons a page; "roll80", "roll58": a page per voucher, as wide as the roll.
+    """
+    if media not in MEDIA:
+        raise ValueError(f"unknown media {media!r}; expected one of {MEDIA}")
     if not vouchers:
         raise ValueError("no vouchers to render")
     layout.check_language(lang)
     for voucher in vouchers:
         _check(voucher)
+    if media != "a4":
+        strips = [_roll_voucher(voucher, lang, thermal.ROLLS[media]) for voucher in vouchers]
+        return thermal.render_strips(strips, "document.voucher.pdf_title", BUREAU)
+    for voucher in vouchers:
+        _barcode(voucher.serial)  # fits the stub, or ValueError before anything is drawn
     buffer = io.BytesIO()
     canvas = layout.new_document(buffer, t("document.voucher.pdf_title", lang), lang)
     for start in range(0, len(vouchers), VOUCHERS_PER_PAGE):
@@ -203,17 +217,69 @@ def _draw_stub(canvas: Canvas, area: Box, voucher: VoucherDocument, lang: str) -
     # From the bottom up: the barcode, the serial spaced in groups over it, its label.
     code = _barcode(voucher.serial)
     codes.draw_code128(canvas, code, area.center_x - code.width / 2, area.y)
-    groups = serial_groups(voucher.serial)
-    size = 13.0
-    gap = size * 0.55
-    width = sum(text_width(g, size, True) for g in groups) + gap * (len(groups) - 1)
-    if width > area.w:
-        size, gap, width = size * area.w / width, gap * area.w / width, area.w
-    x = area.center_x - width / 2
     y = area.y + code.height + 5
-    canvas.setFillColor(INK)
-    for group in groups:
-        x += draw_text(canvas, x, y, group, size, bold=True) + gap
+    size = _draw_serial(canvas, area.center_x, y, area.w, voucher.serial, 13.0)
     canvas.setFillColor(MUTED)
     label_y = y + size + 3
     draw_text(canvas, area.x, label_y, bilingual("document.voucher.serial", lang), 6.5)
+
+
+def _serial_size(serial: str, width: float, size: float) -> float:
+    """The size at which the serial's groups, spaced for reading aloud, fit ``width``."""
+    groups = serial_groups(serial)
+    gap = size * 0.55
+    total = sum(text_width(g, size, True) for g in groups) + gap * (len(groups) - 1)
+    return size * min(1.0, width / total)
+
+
+def _draw_serial(
+    canvas: Canvas, center_x: float, y: float, width: float, serial: str, size: float
+) -> float:
+    """The serial in bold groups centred on ``center_x``, shrunk to ``width``; return the size."""
+    groups = serial_groups(serial)
+    size = _serial_size(serial, width, size)
+    gap = size * 0.55
+    total = sum(text_width(g, size, True) for g in groups) + gap * (len(groups) - 1)
+    x = center_x - total / 2
+    canvas.setFillColor(INK)
+    for group in groups:
+        x += draw_text(canvas, x, y, group, size, bold=True) + gap
+    return size
+
+
+def _roll_voucher(voucher: VoucherDocument, lang: str, roll: Roll) -> Strip:
+    """One voucher on a receipt roll, top down: header, title, value, holder, dates,
+    serial and its barcode, the notice. ``ValueError`` if the barcode cannot fit."""
+    strip = Strip(lang, roll)
+    strip.header(BUREAU)
+    strip.title("document.voucher.title")
+    strip.field("document.voucher.value", f"{voucher.currency} {voucher.value:,}", 16,
+                colour=ACCENT)
+    strip.rule()
+    strip.label("document.voucher.holder")
+    strip.text(voucher.holder_name_zh, 12.5, bold=True)
+    strip.text(voucher.holder_name_latin, 9.5)
+    strip.space(1 * mm)
+    strip.field("document.voucher.id_number", voucher.id_number_masked, 9.5)
+    strip.field("document.voucher.valid_from", voucher.valid_from.isoformat(), 9.5, False)
+    strip.field("document.voucher.valid_until", voucher.valid_until.isoformat(), 9.5)
+    strip.rule()
+    strip.label("document.voucher.serial")
+    size = _serial_size(voucher.serial, roll.printed, 14.0)
+    strip.add(size * 1.35, lambda canvas, top: _draw_serial(
+        canvas, roll.paper / 2, top - size, roll.printed, voucher.serial, size))
+    try:
+        strip.barcode(voucher.serial, caption=False)
+    except ValueError:
+        raise ValueError(
+            f"serial {voucher.serial!r} is too long for a scannable barcode on a voucher"
+        ) from None
+    strip.rule(dashed=True)
+    second = layout.second_language(lang)
+    for text in (t("document.voucher.notice", "zh-Hant"), t("document.voucher.notice", second)):
+        strip.text(text, 6.8, colour=MUTED, align="center")
+    strip.space(1 * mm)
+    stamp = voucher.issued_at.strftime("%Y-%m-%d %H:%M")
+    strip.field("document.voucher.issued_at", stamp, 7.5, False, colour=MUTED)
+    strip.field("document.voucher.terminal", voucher.terminal_id, 7.5, False, colour=MUTED)
+    return strip
