@@ -6,10 +6,10 @@ what is shown, the screen only renders it in the citizen's language.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,43 +25,9 @@ from kiosk.i18n import LANGUAGE_NAMES, t
 from kiosk.identity.frames import Frame
 from kiosk.journey import View
 from kiosk.services.contract import Need
+from kiosk.ui.screen_base import CENTER, Screen, Tr, buttons
 from kiosk.ui.theme import PALETTE, SIZES
-from kiosk.ui.widgets import Illustration, action_button, clear, connect_action, label
-
-Tr = Callable[..., str]
-CENTER = Qt.AlignmentFlag.AlignCenter
-
-
-class Screen(QWidget):
-    acted = Signal(str, object)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.body = QVBoxLayout(self)
-        self.body.setContentsMargins(SIZES.margin * 2, SIZES.margin, SIZES.margin * 2,
-                                     SIZES.margin)
-        self.body.setSpacing(SIZES.gap)
-
-    def render(self, view: View, tr: Tr) -> None:
-        clear(self.body)
-        self.build(view, tr)
-        for button in self.findChildren(QPushButton):
-            if button.property("action"):
-                connect_action(button, self.acted.emit)
-
-    def build(self, view: View, tr: Tr) -> None:
-        raise NotImplementedError
-
-    def centred(self, *widgets: QWidget) -> None:
-        self.body.addStretch(1)
-        for w in widgets:
-            if isinstance(w, QLabel):
-                # Full width, text centred: a wrapped label given only its size
-                # hint would be cut off below its first line.
-                self.body.addWidget(w)
-            else:
-                self.body.addWidget(w, 0, CENTER)
-        self.body.addStretch(1)
+from kiosk.ui.widgets import Illustration, action_button, label
 
 
 class AttractScreen(Screen):
@@ -160,7 +125,7 @@ class MessageScreen(Screen):
             widgets += [Illustration("printer", 220),
                         label(tr("kept.title"), "title", align=CENTER),
                         label(tr("kept.body", pages=data["pages"]), "body", align=CENTER),
-                        _buttons((tr("kept.print_now"), "print_kept", "primary"),
+                        buttons((tr("kept.print_now"), "print_kept", "primary"),
                                  (tr("kept.not_now"), "skip", None))]
         else:  # error
             long = bool(data.get("reference"))
@@ -174,17 +139,8 @@ class MessageScreen(Screen):
             if data.get("later"):
                 actions.append((tr("nav.print_later"), "print_later", None))
             actions.append((tr("nav.ok"), "cancel", None))
-            widgets.append(_buttons(*actions))
+            widgets.append(buttons(*actions))
         self.centred(*widgets)
-
-
-def _buttons(*actions: tuple[str, str, str | None]) -> QWidget:
-    row = QWidget()
-    buttons = QHBoxLayout(row)
-    buttons.setSpacing(SIZES.gap)
-    for text, action, role in actions:
-        buttons.addWidget(action_button(text, action, role=role or ""))
-    return row
 
 
 def _reference(data: Mapping[str, Any], tr: Tr) -> list[QWidget]:

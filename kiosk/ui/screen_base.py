@@ -1,0 +1,156 @@
+"""What every screen shares: the base class, the text helper and a few layout pieces.
+
+A screen holds no state of its own beyond what it draws, with one exception:
+what the citizen is typing (a form, a code) lives in ``draft``, a dict the
+window keeps for as long as the same step shows the same data, so a language
+switch or an idle warning never loses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QScroller,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.i18n import DEFAULT_LANGUAGE
+from kiosk.journey import View
+from kiosk.ui.theme import SIZES
+from kiosk.ui.widgets import action_button, clear, connect_action, label
+
+Tr = Callable[..., str]
+CENTER = Qt.AlignmentFlag.AlignCenter
+RIGHT = Qt.AlignmentFlag.AlignRight
+
+
+def say(item: Any, lang: str, tr: Tr | None = None) -> str:
+    """View text in the citizen's language.
+
+    ``item`` is a ``{lang: text}`` dict (department-supplied text), or a string:
+    a text key when ``tr`` is given (a *label*), shown as is otherwise (a *value*:
+    a reference, an amount, a name).
+    """
+    if isinstance(item, Mapping):
+        return str(item.get(lang) or item.get(DEFAULT_LANGUAGE)
+                   or next(iter(item.values()), ""))
+    if item is None:
+        return ""
+    if tr is not None:
+        return tr(str(item))
+    return str(item)
+
+
+def money(amount: Any, currency: Any = None) -> str:
+    """An amount as the gateway sent it ("1,234.50"), after its currency."""
+    return f"{currency or 'MOP'} {amount}"
+
+
+class Screen(QWidget):
+    acted = Signal(str, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lang = DEFAULT_LANGUAGE
+        self.draft: dict[str, Any] = {}
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(SIZES.margin * 2, SIZES.margin, SIZES.margin * 2,
+                                     SIZES.margin)
+        self.body.setSpacing(SIZES.gap)
+
+    def render(self, view: View, tr: Tr) -> None:
+        clear(self.body)
+        self.lang = view.lang
+        self.build(view, tr)
+        for button in self.findChildren(QPushButton):
+            if button.property("action"):
+                connect_action(button, self.acted.emit)
+
+    def build(self, view: View, tr: Tr) -> None:
+        raise NotImplementedError
+
+    def label_text(self, item: Any, tr: Tr) -> str:
+        return say(item, self.lang, tr)
+
+    def value_text(self, item: Any) -> str:
+        return say(item, self.lang)
+
+    def centred(self, *widgets: QWidget) -> None:
+        self.body.addStretch(1)
+        for w in widgets:
+            if isinstance(w, QLabel):
+                # Full width, text centred: a wrapped label given only its size
+                # hint would be cut off below its first line.
+                self.body.addWidget(w)
+            else:
+                self.body.addWidget(w, 0, CENTER)
+        self.body.addStretch(1)
+
+
+def buttons(*actions: tuple[str, str, str | None]) -> QWidget:
+    """A row of action buttons: (text, action, role)."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(SIZES.gap)
+    for text, action, role in actions:
+        layout.addWidget(action_button(text, action, role=role or ""))
+    return row
+
+
+def panel(name: str | None = None) -> tuple[QFrame, QVBoxLayout]:
+    """A white card with a thin border, and its layout."""
+    frame = QFrame()
+    frame.setProperty("role", "panel")
+    if name:
+        frame.setObjectName(name)
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(SIZES.margin, SIZES.gap, SIZES.margin, SIZES.gap)
+    layout.setSpacing(SIZES.gap // 2)
+    return frame, layout
+
+
+def scroller(content: QWidget, name: str = "Scroll") -> QScrollArea:
+    """A scroll area that a finger can drag, with a scroll bar wide enough to
+    show there is more (and to be dragged too)."""
+    area = QScrollArea()
+    area.setObjectName(name)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(content)
+    area.viewport().setAutoFillBackground(False)
+    content.setAutoFillBackground(False)
+    QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+    return area
+
+
+def rows_grid(rows: Sequence[Mapping[str, Any]], label_of: Callable[[Any], str],
+              value_of: Callable[[Any], str], *, name: str = "Rows") -> QWidget:
+    """Label/value pairs in two columns: the label muted, the value bold."""
+    box = QWidget()
+    box.setObjectName(name)
+    grid = QGridLayout(box)
+    grid.setContentsMargins(0, 0, 0, 0)
+    grid.setHorizontalSpacing(SIZES.gap * 2)
+    grid.setVerticalSpacing(SIZES.gap // 2)
+    for i, row in enumerate(rows):
+        key = label(label_of(row.get("label")), "rowlabel")
+        value = label(value_of(row.get("value")), "rowvalue")
+        for cell in (key, value):
+            cell.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(key, i, 0)
+        grid.addWidget(value, i, 1)
+    grid.setColumnStretch(0, 2)
+    grid.setColumnStretch(1, 3)
+    return box
