@@ -200,17 +200,23 @@ def test_stranger_at_the_camera_is_refused(kiosk_home, sandbox, host) -> None:
 
 
 def test_unavailable_service_is_refused_with_the_reason(host, journey, terminal) -> None:
+    def catalog() -> dict:
+        return {s.id: a for s, a in host.view.data["catalog"]}
+
     terminal.devices["printer"].set_cover_open(True)
     journey.act("start")
     journey.act("choose_lang", "en")
-    host.pump(lambda: any(not a.available for _, a in host.view.data["catalog"]))
-    [(service, avail)] = host.view.data["catalog"]
-    assert avail.reason == "unavailable.printer.cover_open"
-    journey.act("service", service.id)
-    assert host.view.screen == "catalog" and host.view.data["refused"] == avail.reason
+    host.pump(lambda: not catalog()["ssm.voucher-print"].available)
+    refused = catalog()["ssm.voucher-print"]
+    assert refused.reason == "unavailable.printer.cover_open"
+    # A service that needs no printer is not held back by one.
+    assert catalog()["ssm.voucher-balance"].available
+    journey.act("service", "ssm.voucher-print")
+    assert host.view.screen == "catalog" and host.view.data["refused"] == refused.reason
     journey.set_backend_online(False)
     terminal.devices["printer"].set_cover_open(False)
-    host.pump(lambda: host.view.data["catalog"][0][1].reason == "unavailable.backend")
+    host.pump(lambda: catalog()["ssm.voucher-print"].reason == "unavailable.backend")
+    assert catalog()["dsi.card-check"].available  # local: works with no network at all
 
 
 @pytest.mark.parametrize("defect", sorted(DEFECTS))

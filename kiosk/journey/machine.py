@@ -85,8 +85,9 @@ class _Context:
         self._j.host.post(lambda: fn() if self.live else None)
 
     def run(self, work: Callable[[], Any], on_done: Callable[[Any], None], *, wait: str,
-            on_error: Callable[[BaseException], None] | None = None) -> None:
-        self._j._run(self, work, on_done, wait, on_error)
+            on_error: Callable[[BaseException], None] | None = None,
+            citizen_acts: bool = False) -> None:
+        self._j._run(self, work, on_done, wait, on_error, citizen_acts)
 
     def next(self) -> None:
         if self.live:
@@ -179,7 +180,8 @@ class Journey:
             self.session.lang = value
             self._show("catalog", {})
         elif action == "cancel":
-            self.end("cancelled")
+            # Leaving after the service did its work is not a cancellation.
+            self.end("completed" if self._completed else "cancelled")
         elif action == "home":
             self._leave_service()
             self._show("catalog", {})
@@ -313,12 +315,15 @@ class Journey:
     # ----- work off the thread -------------------------------------------------
 
     def _run(self, ctx: _Context, work: Callable[[], Any], on_done: Callable[[Any], None],
-             wait: str, on_error: Callable[[BaseException], None] | None) -> None:
+             wait: str, on_error: Callable[[BaseException], None] | None,
+             citizen_acts: bool = False) -> None:
         if not ctx.live:
             return
         started = time.monotonic()
-        self._busy += 1
-        self._cancel_idle()  # the citizen is waiting on us: no idle countdown
+        busy = 0 if citizen_acts else 1
+        self._busy += busy
+        if busy:
+            self._cancel_idle()  # the citizen is waiting on us: no idle countdown
 
         def done(result: Any, error: BaseException | None) -> None:
             if not ctx.live:
@@ -327,8 +332,8 @@ class Journey:
                     wipe()  # a late card read must not outlive its session
                 return
             self._waits[wait] = self._waits.get(wait, 0.0) + time.monotonic() - started
-            self._busy -= 1
-            if self._busy == 0:
+            self._busy -= busy
+            if busy and self._busy == 0:
                 self._arm_idle()
             if error is None:
                 self._safe(lambda: on_done(result))

@@ -74,10 +74,13 @@ class StepContext(Protocol):
         engine saw (``box``, ``guidance``) and what to do next (``prompt``)."""
 
     def run(self, work: Callable[[], T], on_done: Callable[[T], None], *, wait: str,
-            on_error: Callable[[BaseException], None] | None = None) -> None:
+            on_error: Callable[[BaseException], None] | None = None,
+            citizen_acts: bool = False) -> None:
         """Run ``work`` off the UI thread; the citizen waits, and the wait is
         measured under ``wait``. ``on_done`` gets the result on the journey's thread;
-        an exception goes to ``on_error``, by default an error screen with a retry."""
+        an exception goes to ``on_error``, by default an error screen with a retry.
+        ``citizen_acts``: the work waits on the citizen (a payment on their phone),
+        so the idle countdown keeps running meanwhile."""
 
     def post(self, fn: Callable[[], None]) -> None:
         """From any thread: call ``fn`` on the journey's thread, unless the step has

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from kiosk.api.models import VoucherIssue
 from kiosk.documents.voucher import VoucherDocument, mask_id_number, render_vouchers
+from kiosk.i18n import all_languages
 from kiosk.identity.card import IdCard
 from kiosk.services.contract import Need, OfflinePolicy, Service, StepContext
 from kiosk.services.steps import (
@@ -57,16 +58,14 @@ def render(ctx: StepContext, media: str) -> tuple[bytes, str]:
         )
         for v in issued.vouchers
     ]
-    return render_vouchers(docs, ctx.session.lang), f"vouchers-{issued.transaction_id}"
+    return render_vouchers(docs, ctx.session.lang, media), f"vouchers-{issued.transaction_id}"
 
 
 SERVICE = Service(
     id="ssm.voucher-print",
     department="ssm",
-    titles={"zh-Hant": "列印醫療券", "pt": "Impressão de vales de saúde",
-            "en": "Print health vouchers"},
-    outcome={"zh-Hant": "列印的醫療券", "pt": "Vales de saúde impressos",
-             "en": "Printed health vouchers"},
+    titles=all_languages("service.ssm.voucher-print"),
+    outcome=all_languages("outcome.ssm.voucher-print"),
     needs=frozenset({Need.CARD, Need.FACE, Need.PRINTER}),
     offline=OfflinePolicy.ONLINE,
     steps=(

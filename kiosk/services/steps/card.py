@@ -26,6 +26,9 @@ class ReadCard(Step):
     # Services that check the face encode the card photo here, once per card,
     # not at every camera frame.
     enroll_face: bool = False
+    # False for the card check: a card that fails is the answer, not an error.
+    # The verdict (no personal data) goes to session.data["card_verdict"].
+    refuse_invalid: bool = True
 
     def enter(self, ctx: StepContext) -> None:
         reader = ctx.devices["card_reader"]
@@ -63,6 +66,13 @@ class ReadCard(Step):
 
     def _verified(self, ctx: StepContext, result: CardAndFace) -> None:
         verdict = result.verdict
+        if not self.refuse_invalid:
+            ctx.session.data["card_verdict"] = {"authentic": verdict.authentic,
+                                                "reason": verdict.reason}
+            if not verdict.authentic or verdict.card is None:
+                result.wipe()
+                ctx.next()
+                return
         if not verdict.authentic or verdict.card is None:
             reason = verdict.reason
             result.wipe()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kiosk.services.contract import Step, StepContext
 
@@ -11,7 +13,13 @@ from kiosk.services.contract import Step, StepContext
 class Finish(Step):
     id: str = "finish"
     message: str = "done.take_card"  # text key
+    # A reference the citizen may want to note (shown large), e.g. when no slip printed.
+    reference: Callable[[StepContext], str | None] | None = None
 
     def enter(self, ctx: StepContext) -> None:
         ctx.complete()
-        ctx.show("done", message=self.message)
+        data: dict[str, Any] = {"message": self.message}
+        reference = self.reference(ctx) if self.reference else None
+        if reference:
+            data["reference"] = reference
+        ctx.show("done", **data)

@@ -69,11 +69,18 @@ class Print(Step):
     message: str = "wait.printing"
     # Shown when the citizen chooses to print later (with the reference).
     kept_message: str = "print.kept"
+    # A printout that is a courtesy (a slip for a service that works without a
+    # printer): with the printer down, the service goes on without it.
+    optional: bool = False
 
     def _kept_key(self) -> str:
         return f"kept.{self.id}"
 
     def enter(self, ctx: StepContext) -> None:
+        if self.optional and ("printer" not in ctx.devices
+                              or not ctx.devices["printer"].status.usable):
+            ctx.next()
+            return
         printer = device_of(ctx, "printer", Printer)
         ctx.show("progress", message=self.message)
         kept_ref: str | None = ctx.session.data.get(self._kept_key())

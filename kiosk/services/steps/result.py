@@ -1,0 +1,86 @@
+"""Show the citizen what they came to see (a status, a statement, a check's verdict).
+
+The service is done once this shows; "Print" (when offered) prints a copy
+through the same kept-printout safety as every other printout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.devices.base import DeviceError
+from kiosk.devices.printer import Printer, count_pdf_pages
+from kiosk.services.common.texts import Text
+from kiosk.services.contract import Step, StepContext, device_of
+from kiosk.services.errors import message_for
+from kiosk.services.steps.printing import PrintFailed, owner_of, print_now
+
+Rows = Callable[[StepContext], Sequence[tuple[Text, Text]]]
+# ctx -> (column labels, rows of values), or None for no table.
+Table = Callable[[StepContext], tuple[Sequence[Text], Sequence[Sequence[Text]]] | None]
+Render = Callable[[StepContext, str], tuple[bytes, str]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowResult(Step):
+    id: str = "result"
+    title: str  # text key
+    rows: Rows
+    table: Table | None = None
+    # ctx -> "ok" | "warning" | "error" | "info"
+    tone: Callable[[StepContext], str] = lambda ctx: "info"
+    note: Callable[[StepContext], str | None] = lambda ctx: None
+    # An optional printed copy; None: nothing to print.
+    render: Render | None = None
+
+    def enter(self, ctx: StepContext) -> None:
+        ctx.complete()
+        self._show(ctx)
+
+    def _show(self, ctx: StepContext, printed: bool = False) -> None:
+        data: dict[str, Any] = {
+            "title": self.title, "tone": self.tone(ctx),
+            "rows": [{"label": label, "value": value} for label, value in self.rows(ctx)],
+            "can_print": self.render is not None and not printed
+            and "printer" in ctx.devices and ctx.devices["printer"].status.usable,
+        }
+        table = self.table(ctx) if self.table else None
+        if table is not None:
+            columns, rows = table
+            data["table"] = {"columns": list(columns), "rows": [list(r) for r in rows]}
+        note = "result.printed" if printed else self.note(ctx)
+        if note:
+            data["note"] = note
+        ctx.show("result", **data)
+
+    def on_action(self, ctx: StepContext, action: str, value: Any = None) -> None:
+        if action != "print" or self.render is None or ctx.state.get("printing"):
+            return
+        printer = device_of(ctx, "printer", Printer)
+        render = self.render
+        ctx.state["printing"] = True
+        ctx.show("progress", message="wait.printing")
+
+        def work() -> None:
+            pdf, job = render(ctx, printer.media)
+            try:
+                print_now(printer, pdf, job)
+            except DeviceError as e:
+                record = ctx.kept_prints.keep(
+                    pdf, service_id=ctx.session.service_id or "", owner=owner_of(ctx),
+                    job_name=job, pages=count_pdf_pages(pdf), error=e.code)
+                raise PrintFailed(e, record.reference) from e
+
+        def failed(error: BaseException) -> None:
+            ctx.state["printing"] = False
+            cause = error.cause if isinstance(error, PrintFailed) else error
+            reference = error.reference if isinstance(error, PrintFailed) else None
+            ctx.show("error", message=message_for(cause), reference=reference)
+
+        def printed(_: None) -> None:
+            ctx.state["printing"] = False
+            self._show(ctx, printed=True)
+
+        ctx.run(work, printed, wait="print", on_error=failed)
