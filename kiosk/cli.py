@@ -157,8 +157,9 @@ def _services_list(args: argparse.Namespace) -> int:
 
     registry = load_services()
     rows = [{"id": s.id, "department": s.department, "titles": dict(s.titles),
-             "needs": sorted(n.value for n in s.needs), "offline": s.offline.value}
-            for s in sorted(registry.services.values(), key=lambda s: s.id)]
+             "needs": sorted(n.value for n in s.needs), "offline": s.offline.value,
+             **({"broken": s.broken} if s.broken else {})}
+            for s in sorted(registry.catalog.values(), key=lambda s: s.id)]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:

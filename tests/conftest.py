@@ -101,7 +101,7 @@ def journey_for(terminal, host, *, lang: str = "en"):
                       kept_prints=terminal.kept_prints,
                       trust=terminal.trust, terminal_id=cfg.terminal.id,
                       languages=cfg.terminal.languages, default_lang=lang,
-                      timeouts=cfg.session)
+                      timeouts=cfg.session, hours=cfg.service_hours)
     for device in terminal.devices.values():
         device.subscribe(lambda d, s: host.post(lambda: journey.on_device_status(d.name, s)))
     return journey

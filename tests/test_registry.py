@@ -132,6 +132,9 @@ def test_a_broken_plugin_is_recorded(plugins: Path, name: str, value: str, error
                                      words: str) -> None:
     registry = load_services([ep(name, value)])
     assert registry.services == {}
+    # It stays in the catalog, greyed out with the reason, rather than vanishing.
+    [stand_in] = registry.enabled(["*"])
+    assert stand_in.id == name and stand_in.broken.startswith(f"{error_type}: ")
     [failure] = registry.failures
     assert failure.entry_point == name
     assert failure.distribution == "?"  # a bare EntryPoint belongs to no distribution

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -104,6 +105,8 @@ class Config:
     devices: dict[str, DeviceConfig] = field(default_factory=dict)
     # Service ids, or "*" for every installed service.
     enabled_services: tuple[str, ...] = ("*",)
+    # Opening hours by service id or department id: {"dsaj": "09:00-17:45"}.
+    service_hours: dict[str, str] = field(default_factory=dict)
 
     @property
     def uses_embedded_sandbox(self) -> bool:
@@ -167,6 +170,14 @@ def _build(raw: dict[str, Any]) -> Config:
         raise ConfigError("services: must be a table")
     services = dict(services)
     enabled = services.pop("enabled", ["*"])
+    hours = services.pop("hours", {})
+    if not isinstance(hours, dict):
+        raise ConfigError("services.hours: must be a table of \"HH:MM-HH:MM\" by service "
+                          "or department id")
+    for name, span in hours.items():
+        if not isinstance(span, str) or not _HOURS.fullmatch(span):
+            raise ConfigError(f"services.hours.{name}: must be \"HH:MM-HH:MM\", e.g. "
+                              "\"09:00-17:45\"")
     if services:
         raise ConfigError(f"services.{next(iter(services))}: unknown key")
     if not isinstance(enabled, list) or not all(isinstance(s, str) and s for s in enabled):
@@ -178,7 +189,10 @@ def _build(raw: dict[str, Any]) -> Config:
     _check_face(face)
     return Config(version=CONFIG_VERSION, terminal=terminal, backend=backend, session=session,
                   identity=identity, face=face, printing=printing, devices=devices,
-                  enabled_services=tuple(enabled))
+                  enabled_services=tuple(enabled), service_hours=dict(hours))
+
+
+_HOURS = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d")
 
 
 def _section(cls: type, table: Any, name: str) -> Any:

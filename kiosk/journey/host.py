@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from kiosk.identity.frames import Frame
-    from kiosk.journey.machine import SessionReport, View
+    from kiosk.journey.views import SessionReport, View
 
 
 class Timer(Protocol):

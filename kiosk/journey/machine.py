@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from kiosk.api.errors import GatewayError
@@ -20,9 +20,10 @@ from kiosk.devices.base import Device, DeviceError
 from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
 from kiosk.identity.card import CardDataError
 from kiosk.identity.face import FaceVerifier
-from kiosk.identity.frames import Frame
 from kiosk.identity.verify import TrustStore
+from kiosk.journey.context import StepEntry
 from kiosk.journey.host import JourneyHost, Timer
+from kiosk.journey.views import SessionReport, View
 from kiosk.offline.kept_prints import KeptPrints
 from kiosk.services.availability import Availability, availability
 from kiosk.services.contract import Service, Step
@@ -32,83 +33,13 @@ from kiosk.session import Session
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class View:
-    screen: str
-    lang: str
-    data: Mapping[str, Any] = field(default_factory=dict)
-    service_id: str | None = None
-    step_id: str | None = None
-    step: int = 0  # 1-based position in the service's steps, 0 outside a service
-    steps: int = 0
-    idle_seconds_left: int | None = None  # set while the idle warning shows
-
-
-@dataclass(frozen=True)
-class SessionReport:
-    """What is left of a session once it is wiped: nothing personal."""
-
-    session_id: str
-    service_id: str | None
-    outcome: str  # completed | cancelled | timeout | card_removed | failed
-    waits: Mapping[str, float]
-
-
-class _Context:
-    """The StepContext of one step entry; stale once the journey moves on."""
-
-    def __init__(self, journey: Journey, epoch: int) -> None:
-        self._j = journey
-        self._epoch = epoch
-        self.session = journey.session
-        self.devices = journey.devices
-        self.gateway = journey.gateway
-        self.face_verifier = journey.face_verifier
-        self.kept_prints = journey.kept_prints
-        self.trust = journey.trust
-        self.terminal_id = journey.terminal_id
-        self.state: dict[str, Any] = {}
-
-    @property
-    def live(self) -> bool:
-        return self._j.epoch == self._epoch
-
-    def show(self, screen: str, **view: Any) -> None:
-        if self.live:
-            self._j._show(screen, view)
-
-    def preview(self, frame: Frame, **overlay: Any) -> None:
-        if self.live:
-            self._j.host.preview(frame, overlay)
-
-    def post(self, fn: Callable[[], None]) -> None:
-        self._j.host.post(lambda: fn() if self.live else None)
-
-    def run(self, work: Callable[[], Any], on_done: Callable[[Any], None], *, wait: str,
-            on_error: Callable[[BaseException], None] | None = None,
-            citizen_acts: bool = False) -> None:
-        self._j._run(self, work, on_done, wait, on_error, citizen_acts)
-
-    def next(self) -> None:
-        if self.live:
-            self._j._next_step()
-
-    def fail(self, message: str, *, retry: bool = False, **values: Any) -> None:
-        if self.live:
-            self._j._fail(message, retry, values)
-
-    def complete(self) -> None:
-        if self.live:
-            self._j._completed = True
-            self._j._arm_idle()  # from now on, the short "take your things" timer
-
-
 class Journey:
     def __init__(self, *, host: JourneyHost, services: Sequence[Service],
                  devices: Mapping[str, Device], gateway: Any, face_verifier: FaceVerifier,
                  kept_prints: KeptPrints, trust: TrustStore, terminal_id: str,
                  languages: Sequence[str], default_lang: str,
-                 timeouts: SessionConfig) -> None:
+                 timeouts: SessionConfig, hours: Mapping[str, str] | None = None,
+                 clock: Callable[[], datetime] = datetime.now) -> None:
         self.host = host
         self.services = {s.id: s for s in services}
         self.devices = devices
@@ -121,11 +52,15 @@ class Journey:
         self.default_lang = default_lang
         self.timeouts = timeouts
         self.backend_online = True
+        self.departments_down: frozenset[str] = frozenset()
+        # Opening hours by service or department id (config services.hours).
+        self.hours: Mapping[str, str] = hours or {}
+        self.clock = clock
         self.session: Session | None = None
         self.service: Service | None = None
         self.epoch = 0
         self._step_index = -1
-        self._ctx: _Context | None = None
+        self._ctx: StepEntry | None = None
         self._screen = ("attract", {})
         self._idle_timer: Timer | None = None
         self._idle_left: int | None = None
@@ -150,7 +85,9 @@ class Journey:
 
     def catalog(self) -> list[tuple[Service, Availability]]:
         statuses = {name: d.status for name, d in self.devices.items()}
-        return [(s, availability(s, statuses, self.backend_online))
+        now = self.clock()
+        return [(s, availability(s, statuses, self.backend_online, now=now, hours=self.hours,
+                                 departments_down=self.departments_down))
                 for s in self.services.values()]
 
     def touch(self) -> None:
@@ -202,9 +139,13 @@ class Journey:
         if self._screen[0] in ("catalog", "attract"):
             self._rerender()
 
-    def set_backend_online(self, online: bool) -> None:
-        if online != self.backend_online:
+    def set_backend_online(self, online: bool,
+                           departments_down: frozenset[str] | None = None) -> None:
+        """The gateway's health, and which departments behind it are down."""
+        down = self.departments_down if departments_down is None else departments_down
+        if online != self.backend_online or down != self.departments_down:
             self.backend_online = online
+            self.departments_down = down
             if self._screen[0] == "catalog":
                 self._rerender()
 
@@ -268,7 +209,7 @@ class Journey:
             self._safe(lambda: step.leave(old))
         self.epoch += 1
         self._busy = 0
-        ctx = self._ctx = _Context(self, self.epoch)
+        ctx = self._ctx = StepEntry(self, self.epoch)
         log.info("step %s", step.id)
         self._safe(lambda: step.enter(ctx))
 
@@ -314,7 +255,7 @@ class Journey:
 
     # ----- work off the thread -------------------------------------------------
 
-    def _run(self, ctx: _Context, work: Callable[[], Any], on_done: Callable[[Any], None],
+    def _run(self, ctx: StepEntry, work: Callable[[], Any], on_done: Callable[[Any], None],
              wait: str, on_error: Callable[[BaseException], None] | None,
              citizen_acts: bool = False) -> None:
         if not ctx.live:

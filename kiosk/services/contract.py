@@ -139,6 +139,8 @@ class Service:
     steps: tuple[Step, ...]
     # What the citizen leaves with, per language (shown in the catalog).
     outcome: Mapping[str, str] | None = None
+    # Why the plugin could not be used (it failed to load): shown unavailable.
+    broken: str = ""
 
     def __post_init__(self) -> None:
         if not self.id.startswith(f"{self.department}.") or self.id.count(".") != 1:
