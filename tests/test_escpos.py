@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import socket
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageOps
+from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from kiosk.devices.base import Device, DeviceError
-from kiosk.devices.escpos import EscPosPrinter, raster_commands
+from kiosk.devices.escpos import EscPosPrinter, raster_commands, render_pdf
 from kiosk.devices.escpos_transports import (
     FileTransport,
     TcpTransport,
@@ -24,6 +27,7 @@ from kiosk.devices.escpos_transports import (
 )
 from kiosk.devices.status import DeviceState, DeviceStatus, Paper, PrinterStatus
 from kiosk.devices.virtual_escpos import VirtualEscPosPrinter
+from kiosk.documents.thermal import DOT, Strip
 
 WAIT = 10.0
 
@@ -64,6 +68,30 @@ def make_pdf(pages: int = 1) -> bytes:
     return out.getvalue()
 
 
+def bars_pdf(width: float, bars: list[tuple[int, int]]) -> bytes:
+    """A page ``width`` wide with a black bar for each (first dot, dots wide), 10 mm tall."""
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=(width, 20 * mm))
+    for first, dots in bars:
+        pdf.rect(first * DOT, 5 * mm, dots * DOT, 10 * mm, stroke=0, fill=1)
+    pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
+def dark_runs(image: Image.Image, y: int) -> list[tuple[int, int]]:
+    """(first dot, dots) of each dark run on row ``y``."""
+    row = [v < 128 for v in image.convert("L").crop((0, y, image.width, y + 1))
+           .get_flattened_data()]
+    runs, x = [], 0
+    for dark, run in itertools.groupby(row):
+        n = len(list(run))
+        if dark:
+            runs.append((x, n))
+        x += n
+    return runs
+
+
 @pytest.fixture
 def virtual() -> Iterator[VirtualEscPosPrinter]:
     with VirtualEscPosPrinter() as printer:
@@ -96,9 +124,10 @@ def test_a_pdf_prints_as_a_raster_with_ink_where_the_text_is(
     assert page.width == 576
     dark = sum(1 for v in page.get_flattened_data() if v < 128)
     assert dark > 2000, "the text should leave ink on the receipt"
-    # Ink where the text is: from 6 mm in (43 dots) and from about 12 mm down, no sooner.
+    # Ink where the text is, at 203 dpi unscaled: 6 mm from the paper's edge is 2 mm
+    # (16 dots) past the head's, as the 4 mm margin is cropped; from about 9 mm down.
     left, top, _, _ = ImageOps.invert(page).getbbox() or (0, 0, 0, 0)
-    assert 35 <= left <= 50 and 60 <= top <= 120
+    assert 16 <= left <= 24 and 64 <= top <= 80
     assert virtual.png(0).startswith(b"\x89PNG")
     assert [p.name for p in virtual.save(tmp_path)] == ["receipt-001.png", "receipt-002.png"]
 
@@ -213,6 +242,65 @@ def test_a_bad_document_is_refused(printer: tuple[EscPosPrinter, Statuses]) -> N
         with pytest.raises(DeviceError) as err:
             device.print_pdf(junk, "junk").result(WAIT)
         assert err.value.code == "bad_document"
+
+
+def test_bars_print_dot_for_dot(virtual: VirtualEscPosPrinter,
+                                printer: tuple[EscPosPrinter, Statuses], tmp_path: Path) -> None:
+    # An 80 mm page is 640 dots at 203 dpi: the head prints its middle 576, so dot
+    # 32 of the page is the head's first. A bar drawn 3 dots wide prints 3 dots
+    # wide (scaled to fit the head, as before, it printed 2 or 3, never evenly).
+    device, _ = printer
+    device.print_pdf(bars_pdf(80 * mm, [(32, 3), (100, 3), (200, 6), (605, 3)]), "bars").result(
+        WAIT)
+    [page] = virtual.images
+    assert page.width == 576
+    assert dark_runs(page, page.height // 2) == [(0, 3), (68, 3), (168, 6), (573, 3)]
+    # A receipt's Code 128: every bar a whole number of 3-dot modules, and it scans.
+    strip = Strip("pt")
+    strip.barcode("TX2025030400017731")
+    device.print_pdf(strip.render("document.receipt.pdf_title",
+                                  "document.header.identification"), "code").result(WAIT)
+    image = virtual.images[-1]
+    middle = next(y for y in range(image.height) if len(dark_runs(image, y)) > 20) + 40
+    widths = [n for _, n in dark_runs(image, middle)]
+    assert min(widths) == 3 and all(n % 3 == 0 for n in widths), widths
+    [path] = virtual.save(tmp_path)[-1:]
+    scanned = subprocess.run(["zbarimg", "--raw", "-q", str(path)], capture_output=True,
+                             text=True, check=True).stdout.split()
+    assert scanned == ["TX2025030400017731"]
+
+
+def test_a_page_wider_than_the_paper_is_refused(
+        virtual: VirtualEscPosPrinter, printer: tuple[EscPosPrinter, Statuses]) -> None:
+    # An A4 sheet on a receipt printer could only print at a third of its size, too
+    # small to read or scan: refused, before a byte of it reaches the printer.
+    device, _ = printer
+    out = io.BytesIO()
+    sheet = canvas.Canvas(out, pagesize=A4)
+    sheet.drawString(72, 720, "A4")
+    sheet.showPage()
+    sheet.save()
+    sent_before = virtual.received
+    with pytest.raises(DeviceError) as err:
+        device.print_pdf(out.getvalue(), "a4").result(WAIT)
+    assert err.value.code == "bad_document"
+    assert err.value.detail == "210 mm wide page does not fit 80 mm paper"
+    assert virtual.images == [] and virtual.cuts == 0
+    assert virtual.received - sent_before < 1000  # status queries only
+    assert device.status.usable  # the printer is fine; the document was not
+
+
+def test_narrow_pages_are_padded_and_58_mm_paper_takes_no_80_mm_page() -> None:
+    # A 58 mm page (464 dots) on 80 mm paper: centred on the 576-dot head, not stretched.
+    [page] = render_pdf(bars_pdf(58 * mm, [(0, 3), (461, 3)]))
+    assert page.width == 576
+    assert dark_runs(page, page.height // 2) == [(56, 3), (517, 3)]
+    # A 58 mm printer (384 dots) prints the middle 384 dots of a 58 mm page ...
+    [page] = render_pdf(bars_pdf(58 * mm, [(40, 3)]), width=384, paper_mm=58)
+    assert page.width == 384 and dark_runs(page, page.height // 2) == [(0, 3)]
+    # ... and refuses an 80 mm one.
+    with pytest.raises(DeviceError, match="80 mm wide page does not fit 58 mm paper"):
+        render_pdf(make_pdf(), width=384, paper_mm=58)
 
 
 def test_raster_bands_stop_below_the_last_ink() -> None:

@@ -1,9 +1,13 @@
 """An ESC/POS receipt printer (Epson TM-series and compatibles) behind the Printer seam.
 
-A PDF page is rendered by pdftoppm to a 1-bit image as wide as the print head
-(576 dots at 203 dpi for 80 mm paper) and sent as GS v 0 raster bands, then cut.
-Raster, not text, because the kiosk's documents carry fonts, logos and QR codes
-that the printer's own fonts cannot draw.
+A PDF page is rendered by pdftoppm to a 1-bit image at the printer's own
+resolution, one pixel a dot, and sent as GS v 0 raster bands, then cut. A page
+as wide as the paper (80 mm: 640 dots at 203 dpi) loses its unprintable side
+margins, cropped centred to the head's width (576 dots); a narrower page is
+padded. Never scaled: a barcode drawn in whole dots prints in whole dots. A page
+wider than the paper (an A4 sheet) is refused, as it could only print too small
+to read or scan. Raster, not text, because the kiosk's documents carry fonts,
+logos and QR codes that the printer's own fonts cannot draw.
 
 Every command runs on the device's one worker thread, the status poller's too,
 so a status query never lands inside raster data. A job ends with GS r 1, which
@@ -43,18 +47,25 @@ from kiosk.devices.status import DeviceState, PrinterStatus
 INIT = b"\x1b@"
 CUT = b"\x1dVB\x00"  # GS V 66 0: feed to the cutter, then a partial cut
 CODES = frozenset({"paper_out", "cover_open", "paper_jam", "offline", "bad_document"})
+PAPER_MM = {"roll80": 80.0, "roll58": 58.0}  # the paper's width, by Printer.media
+PAPER_SLACK_MM = 0.5  # a page this much wider than the paper is rounding, not a mistake
 log = logging.getLogger(__name__)
 
 
-def render_pdf(pdf: bytes, width: int = 576, dpi: int = 203) -> list[Image.Image]:
-    """Every page of ``pdf`` as a 1-bit image ``width`` dots wide."""
+def render_pdf(pdf: bytes, width: int = 576, dpi: int = 203,
+               paper_mm: float = 80.0) -> list[Image.Image]:
+    """Every page of ``pdf`` as a 1-bit image ``width`` dots wide, one pixel a dot.
+
+    Rendered at ``dpi``; a page wider than the head is cropped centred (the
+    paper's margins, which the head cannot reach), a narrower one padded
+    centred. A page wider than ``paper_mm`` is refused (``bad_document``).
+    """
     if not pdf.startswith(b"%PDF-"):
         raise DeviceError("bad_document", "not a PDF")
     with tempfile.TemporaryDirectory(prefix="escpos-") as tmp:
         source = Path(tmp) / "job.pdf"
         source.write_bytes(pdf)
-        cmd = ["pdftoppm", "-r", str(dpi), "-scale-to-x", str(width), "-scale-to-y", "-1",
-               "-mono", str(source), str(Path(tmp) / "page")]
+        cmd = ["pdftoppm", "-r", str(dpi), "-mono", str(source), str(Path(tmp) / "page")]
         try:
             subprocess.run(cmd, check=True, capture_output=True, timeout=120)
         except FileNotFoundError as exc:
@@ -68,7 +79,21 @@ def render_pdf(pdf: bytes, width: int = 576, dpi: int = 203) -> list[Image.Image
                 pages.append(image.convert("1"))
     if not pages:
         raise DeviceError("bad_document", "no pages")
-    return pages
+    return [_fit(page, width, dpi, paper_mm) for page in pages]
+
+
+def _fit(page: Image.Image, width: int, dpi: int, paper_mm: float) -> Image.Image:
+    """``page`` (rendered at ``dpi``) made ``width`` dots wide without scaling it."""
+    page_mm = page.width / dpi * 25.4
+    if page_mm > paper_mm + PAPER_SLACK_MM:
+        raise DeviceError("bad_document",
+                          f"{page_mm:.0f} mm wide page does not fit {paper_mm:.0f} mm paper")
+    if page.width >= width:
+        left = (page.width - width) // 2
+        return page.crop((left, 0, left + width, page.height))
+    padded = Image.new("1", (width, page.height), 1)
+    padded.paste(page, ((width - page.width) // 2, 0))
+    return padded
 
 
 def raster_commands(image: Image.Image, band_rows: int = 256) -> Iterator[bytes]:
@@ -99,6 +124,7 @@ class EscPosPrinter(Printer):
         self.poll_s = poll_s
         self.width_dots = width_dots
         self.media = "roll58" if width_dots <= 384 else "roll80"
+        self.paper_mm = PAPER_MM[self.media]
         self.dpi = dpi
         self.reply_timeout_s = reply_timeout_s
         self.job_timeout_s = job_timeout_s
@@ -126,7 +152,7 @@ class EscPosPrinter(Printer):
 
     def print_pdf(self, pdf: bytes, job_name: str) -> Future[PrintResult]:
         def job() -> PrintResult:
-            pages = render_pdf(pdf, self.width_dots, self.dpi)
+            pages = render_pdf(pdf, self.width_dots, self.dpi, self.paper_mm)
             return self._job([b"".join(raster_commands(p)) + CUT for p in pages], job_name)
 
         return self.submit(job)
