@@ -13,6 +13,7 @@ from typing import Any
 
 from kiosk.api.client import GatewayClient
 from kiosk.config import Config, ConfigError, data_dir
+from kiosk.devices.alerts import DeviceAlerts
 from kiosk.devices.base import Device
 from kiosk.devices.camera import SimulatedCamera
 from kiosk.devices.card_reader import SimulatedCardReader
@@ -50,6 +51,8 @@ class Terminal:
     sandbox: SandboxServer | None = None
     # The demo citizen's phone (SMS codes, wallet payments), on simulated terminals only.
     demo_phone: SandboxPhone | None = None
+    # Conditions field staff must see to (paper low, paper out, a device offline).
+    alerts: DeviceAlerts | None = None
 
     @property
     def simulated_devices(self) -> list[str]:
@@ -134,8 +137,10 @@ def build_terminal(config: Config, *, backend_url: str | None = None) -> Termina
     # A terminal on simulated devices is a demo or a test: its citizen's phone is
     # the sandbox's SMS outbox and wallet.
     phone = SandboxPhone(url) if any(d.simulated for d in devices.values()) else None
+    alerts = DeviceAlerts(devices.values(), home / "state" / "alerts.json")
     return Terminal(config, home, url, gateway, devices, face_verifier(config), trust,
-                    registry, registry.enabled(config.enabled_services), kept, sandbox, phone)
+                    registry, registry.enabled(config.enabled_services), kept, sandbox, phone,
+                    alerts)
 
 
 def _option(config: Config, device: str, key: str, default: Any, kind: type) -> Any:
