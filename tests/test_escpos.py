@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageOps
+from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
@@ -27,6 +28,7 @@ from kiosk.devices.escpos_transports import (
 )
 from kiosk.devices.status import DeviceState, DeviceStatus, Paper, PrinterStatus
 from kiosk.devices.virtual_escpos import VirtualEscPosPrinter
+from kiosk.documents.layout import ACCENT, ACCENT_TINT, MUTED, RULE
 from kiosk.documents.thermal import DOT, Strip
 
 WAIT = 10.0
@@ -68,11 +70,14 @@ def make_pdf(pages: int = 1) -> bytes:
     return out.getvalue()
 
 
-def bars_pdf(width: float, bars: list[tuple[int, int]]) -> bytes:
-    """A page ``width`` wide with a black bar for each (first dot, dots wide), 10 mm tall."""
+def bars_pdf(width: float, bars: list[tuple[int, int]], colours: list[Color] | None = None
+             ) -> bytes:
+    """A page ``width`` wide with a bar for each (first dot, dots wide), 10 mm tall,
+    black or in ``colours``."""
     out = io.BytesIO()
     pdf = canvas.Canvas(out, pagesize=(width, 20 * mm))
-    for first, dots in bars:
+    for index, (first, dots) in enumerate(bars):
+        pdf.setFillColor(colours[index] if colours else black)
         pdf.rect(first * DOT, 5 * mm, dots * DOT, 10 * mm, stroke=0, fill=1)
     pdf.showPage()
     pdf.save()
@@ -268,6 +273,17 @@ def test_bars_print_dot_for_dot(virtual: VirtualEscPosPrinter,
     scanned = subprocess.run(["zbarimg", "--raw", "-q", str(path)], capture_output=True,
                              text=True, check=True).stdout.split()
     assert scanned == ["TX2025030400017731"]
+
+
+def test_coloured_ink_prints_solid_and_pale_tints_not_at_all() -> None:
+    # A head prints black dots only. Text in the documents' accent and greys prints
+    # solid (halftoned, 7 pt labels broke into dots), a rule too; a pale tint not at all.
+    pdf = bars_pdf(80 * mm, [(40, 10), (80, 10), (120, 10), (160, 10)],
+                   [ACCENT, MUTED, RULE, ACCENT_TINT])
+    [page] = render_pdf(pdf)
+    assert page.mode == "1"
+    for y in range(page.height // 2 - 30, page.height // 2 + 30):
+        assert dark_runs(page, y) == [(8, 10), (48, 10), (88, 10)]
 
 
 def test_a_page_wider_than_the_paper_is_refused(

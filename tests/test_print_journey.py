@@ -274,7 +274,7 @@ def test_escpos_paper_out_mid_job_then_retry_prints_the_same_vouchers(
     printer = terminal.devices["printer"]
     jobs = record_jobs(printer)
     journey = choose_vouchers(host, terminal)
-    # A voucher receipt is about 70 kB of raster: the roll ends inside the first.
+    # A voucher receipt is about 75 kB of raster: the roll ends inside the first.
     virtual.paper_out(after_bytes=20_000)
     journey.act("confirm")
     on(host, "error", PRINT_WAIT)

@@ -1,7 +1,10 @@
 """An ESC/POS receipt printer (Epson TM-series and compatibles) behind the Printer seam.
 
 A PDF page is rendered by pdftoppm to a 1-bit image at the printer's own
-resolution, one pixel a dot, and sent as GS v 0 raster bands, then cut. A page
+resolution, one pixel a dot, and sent as GS v 0 raster bands, then cut. A dot
+is printed where the page is darker than a pale tint: coloured and grey text
+prints solid black, as a head can print no grey (halftoned, small text broke
+into dots). A page
 as wide as the paper (80 mm: 640 dots at 203 dpi) loses its unprintable side
 margins, cropped centred to the head's width (576 dots); a narrower page is
 padded. Never scaled: a barcode drawn in whole dots prints in whole dots. A page
@@ -49,6 +52,9 @@ CUT = b"\x1dVB\x00"  # GS V 66 0: feed to the cutter, then a partial cut
 CODES = frozenset({"paper_out", "cover_open", "paper_jam", "offline", "bad_document"})
 PAPER_MM = {"roll80": 80.0, "roll58": 58.0}  # the paper's width, by Printer.media
 PAPER_SLACK_MM = 0.5  # a page this much wider than the paper is rounding, not a mistake
+# Grey level (0 black, 255 white) below which a dot prints: every text colour and
+# rule of the documents (the palest, the rules' grey-green, is 197), not a tint (238).
+INK_BELOW = 224
 log = logging.getLogger(__name__)
 
 
@@ -56,16 +62,19 @@ def render_pdf(pdf: bytes, width: int = 576, dpi: int = 203,
                paper_mm: float = 80.0) -> list[Image.Image]:
     """Every page of ``pdf`` as a 1-bit image ``width`` dots wide, one pixel a dot.
 
-    Rendered at ``dpi``; a page wider than the head is cropped centred (the
-    paper's margins, which the head cannot reach), a narrower one padded
-    centred. A page wider than ``paper_mm`` is refused (``bad_document``).
+    Rendered at ``dpi``, a dot wherever the page is darker than ``INK_BELOW``; a
+    page wider than the head is cropped centred (the paper's margins, which the
+    head cannot reach), a narrower one padded centred. A page wider than
+    ``paper_mm`` is refused (``bad_document``).
     """
     if not pdf.startswith(b"%PDF-"):
         raise DeviceError("bad_document", "not a PDF")
     with tempfile.TemporaryDirectory(prefix="escpos-") as tmp:
         source = Path(tmp) / "job.pdf"
         source.write_bytes(pdf)
-        cmd = ["pdftoppm", "-r", str(dpi), "-mono", str(source), str(Path(tmp) / "page")]
+        # Grey without anti-aliasing: each shape in its own flat grey, edges on whole dots.
+        cmd = ["pdftoppm", "-r", str(dpi), "-gray", "-aa", "no", "-aaVector", "no",
+               str(source), str(Path(tmp) / "page")]
         try:
             subprocess.run(cmd, check=True, capture_output=True, timeout=120)
         except FileNotFoundError as exc:
@@ -74,9 +83,9 @@ def render_pdf(pdf: bytes, width: int = 576, dpi: int = 203,
             raise DeviceError("bad_document", "pdftoppm could not render it") from exc
         # pdftoppm zero-pads page numbers, so names sort in page order.
         pages = []
-        for path in sorted(Path(tmp).glob("page*.pbm")):
+        for path in sorted(Path(tmp).glob("page*.pgm")):
             with Image.open(path) as image:
-                pages.append(image.convert("1"))
+                pages.append(image.point(lambda v: 255 if v >= INK_BELOW else 0, "1"))
     if not pages:
         raise DeviceError("bad_document", "no pages")
     return [_fit(page, width, dpi, paper_mm) for page in pages]
