@@ -59,12 +59,16 @@ def connect(db_path: Path) -> Iterator[Database]:
         conn.close()
 
 
-def init_db(db_path: Path) -> None:
-    """Create the schema and seed the demo citizens; safe to run on every start.
+def init_db(db_path: Path, today: date | None = None) -> None:
+    """Create the schema and seed the demo citizens and their departments'
+    records; safe to run on every start.
 
-    Seeding only inserts citizens that are missing, so a restart keeps the
-    balances and vouchers already issued.
+    Seeding only inserts citizens and records that are missing, so a restart
+    keeps the balances, vouchers, payments and everything else already done.
     """
+    # Here, not at the top: the departments build on this module.
+    from kiosk.sandbox import departments, store
+
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with connect(db_path) as db:
         # WAL lets balance reads go on while an issue transaction writes.
@@ -123,6 +127,8 @@ def init_db(db_path: Path) -> None:
                 ),
                 ignore=True,
             )
+            store.create_tables(db)
+            store.seed(db, departments.seed(today or date.today()))
 
 
 def find_citizen(db: Database, card_number: str, id_number: str) -> Citizen:

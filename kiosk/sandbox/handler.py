@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from kiosk.sandbox.departments import DEPARTMENTS
 from kiosk.sandbox.faults import Fault, default_code
 from kiosk.sandbox.routes import Request, Response, dispatch, error_body
 
@@ -24,6 +25,24 @@ MAX_BODY = 64 * 1024
 
 class _BadBody(Exception):
     pass
+
+
+def _department(path: str, body: bytes) -> str | None:
+    """Whose request this is, for faults by department: the /v1/<dept>/ path,
+    else the prefix of the body's service_id. Nothing of the body is kept."""
+    parts = path.split("/")
+    if len(parts) > 2 and parts[1] == "v1" and parts[2] in DEPARTMENTS:
+        return parts[2]
+    if b"service_id" not in body:
+        return None
+    try:
+        service_id = json.loads(body).get("service_id")
+    except (ValueError, RecursionError, AttributeError):
+        return None
+    if not isinstance(service_id, str):
+        return None
+    department = service_id.split(".", 1)[0]
+    return department if department in DEPARTMENTS else None
 
 
 class GatewayHTTPServer(ThreadingHTTPServer):
@@ -65,8 +84,7 @@ class Handler(BaseHTTPRequestHandler):
         key = self.headers.get("Idempotency-Key")
         if not owner.online:
             # Offline: hang up without a word, as a dead gateway or a cut line does.
-            self.close_connection = True
-            owner._record(self.command, path, None, key, self.headers.get("User-Agent"))
+            self._hang_up(path, key)
             return
         try:
             body = self._read_body()
@@ -74,9 +92,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(400, error_body("invalid_request", str(exc)), {}, path, key)
             return
-        fault = owner.faults.take(path, after_handler=False)
-        if fault is not None:
-            self._send_fault(fault, path, key)
+        department = _department(path, body)
+        fault = owner.faults.take(path, department, after_handler=False)
+        if fault is not None and self._apply_fault(fault, path, key):
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         req = Request(self.command, path, headers, body)
@@ -86,11 +104,31 @@ class Handler(BaseHTTPRequestHandler):
             # Type only: an exception's text may quote the data it choked on.
             log.error("handler failed: %s", type(exc).__name__)
             resp = Response(500, error_body("internal", "the sandbox failed"))
-        fault = owner.faults.take(path, after_handler=True)
-        if fault is not None:
-            self._send_fault(fault, path, key)
+        fault = owner.faults.take(path, department, after_handler=True)
+        if fault is not None and self._apply_fault(fault, path, key):
             return
         self._send(resp.status, resp.body, resp.headers, path, key)
+
+    def _apply_fault(self, fault: Fault, path: str, key: str | None) -> bool:
+        """Act out a fault; True if it answered (or hung up) in place of the handler."""
+        faults = self.server.owner.faults
+        if fault.mode == "slow":
+            faults.wait(fault.delay_s)
+            return False
+        if fault.mode == "timeout" or (fault.mode == "down" and fault.department is None):
+            faults.wait(fault.delay_s)
+            self._hang_up(path, key)
+            return True
+        if fault.mode == "down":
+            body = error_body("department_unavailable", "the department's system is not answering")
+            self._send(503, body, {}, path, key)
+            return True
+        self._send_fault(fault, path, key)
+        return True
+
+    def _hang_up(self, path: str, key: str | None) -> None:
+        self.close_connection = True
+        self.server.owner._record(self.command, path, None, key, self.headers.get("User-Agent"))
 
     def _read_body(self) -> bytes:
         if "Transfer-Encoding" in self.headers:

@@ -97,6 +97,11 @@ def validate(
     (it may be personal data). An empty list means valid."""
     schema = resolve(schema, spec)
     errors: list[str] = []
+    if "discriminator" in schema and isinstance(value, dict):
+        return _validate_discriminated(value, schema, spec, where)
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        if keyword in schema:
+            errors += _validate_combined(value, keyword, schema[keyword], spec, where)
     types = schema.get("type")
     if types is not None:
         names = [types] if isinstance(types, str) else types
@@ -123,10 +128,16 @@ def validate(
     if isinstance(value, list):
         if len(value) < schema.get("minItems", 0):
             errors.append(f"{where}: too few items")
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            errors.append(f"{where}: too many items")
+        if schema.get("uniqueItems") and len({_canonical(v) for v in value}) != len(value):
+            errors.append(f"{where}: items repeat")
         if "items" in schema:
             for i, item in enumerate(value):
                 errors += validate(item, schema["items"], spec, f"{where}[{i}]")
     if isinstance(value, dict):
+        if len(value) < schema.get("minProperties", 0):
+            errors.append(f"{where}: too few fields")
         props = schema.get("properties", {})
         for name in schema.get("required", []):
             if name not in value:
@@ -137,6 +148,38 @@ def validate(
             elif schema.get("additionalProperties") is False:
                 errors.append(f"{where}: unexpected field {_safe_name(name)}")
     return errors
+
+
+def _validate_discriminated(
+    value: dict[str, Any], schema: dict[str, Any], spec: dict[str, Any] | None, where: str
+) -> list[str]:
+    """OpenAPI's discriminator: the named property picks the one alternative to
+    check, so a problem is reported against that alternative, not as "none matched"."""
+    name = schema["discriminator"]["propertyName"]
+    if name not in value:
+        return [f"{where}.{name}: missing"]
+    target = schema["discriminator"].get("mapping", {}).get(value[name])
+    if not isinstance(value[name], str) or target is None:
+        return [f"{where}.{name}: not one of the allowed values"]
+    return validate(value, {"$ref": target}, spec, where)
+
+
+def _validate_combined(
+    value: Any, keyword: str, alternatives: list[Any], spec: dict[str, Any] | None, where: str
+) -> list[str]:
+    results = [validate(value, alt, spec, where) for alt in alternatives]
+    matched = sum(1 for problems in results if not problems)
+    if keyword == "allOf":
+        return [p for problems in results for p in problems]
+    if keyword == "anyOf" and matched == 0:
+        return [f"{where}: matches none of the allowed forms"]
+    if keyword == "oneOf" and matched != 1:
+        return [f"{where}: matches {matched} of the allowed forms, not exactly one"]
+    return []
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
 
 
 def _safe_name(name: str) -> str:

@@ -13,14 +13,16 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from kiosk.sandbox import db
+from kiosk.sandbox.core import Context
 from kiosk.sandbox.faults import Faults
 from kiosk.sandbox.handler import GatewayHTTPServer, Handler
-from kiosk.sandbox.routes import ROUTES, Context
+from kiosk.sandbox.routes import ROUTES
 
 log = logging.getLogger("kiosk.sandbox")
 
@@ -56,14 +58,19 @@ class SandboxServer:
         *,
         verbose: bool = False,
         today: Callable[[], date] = date.today,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
+        """`today` dates vouchers and demo records; `now` (UTC) times codes,
+        payments and submissions; tests pass their own clocks."""
         self.db_path = Path(db_path)
         self.host = host
         self.port = port
         self.verbose = verbose
         self.faults = Faults()
+        self._today = today
         self._context = Context(
-            self.db_path, dict(terminals if terminals is not None else DEFAULT_TERMINALS), today
+            self.db_path, dict(terminals if terminals is not None else DEFAULT_TERMINALS), today,
+            now or (lambda: datetime.now(UTC)), self.faults,
         )
         self._online = True
         self._lock = threading.Lock()
@@ -77,7 +84,7 @@ class SandboxServer:
         """Create and seed the database if needed, then listen; returns once listening."""
         if self._httpd is not None:
             raise RuntimeError("sandbox server already started")
-        db.init_db(self.db_path)
+        db.init_db(self.db_path, self._today())
         # Binding and listening happen in the constructor, so connections made
         # after start() returns are queued even before serve_forever runs.
         httpd = GatewayHTTPServer((self.host, self.port), Handler)
@@ -115,6 +122,11 @@ class SandboxServer:
             raise RuntimeError("sandbox server not started")
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def transactions(self) -> list[dict[str, Any]]:
+        """What GET /_sandbox/transactions shows: every accepted state change."""
+        return self._context.calls.entries()
 
     @property
     def online(self) -> bool:
