@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -79,6 +79,13 @@ class Screen(QWidget):
     def build(self, view: View, tr: Tr) -> None:
         raise NotImplementedError
 
+    def on_shown(self) -> None:
+        """Called once the screen is on show and laid out (scroll to what matters)."""
+
+    def shown_again(self) -> None:
+        """Called when the very same view is shown again (the step answered the
+        same way twice, or an idle countdown ticked)."""
+
     def label_text(self, item: Any, tr: Tr) -> str:
         return say(item, self.lang, tr)
 
@@ -120,10 +127,36 @@ def panel(name: str | None = None) -> tuple[QFrame, QVBoxLayout]:
     return frame, layout
 
 
-def scroller(content: QWidget, name: str = "Scroll") -> QScrollArea:
+class FitScroll(QScrollArea):
+    """A scroll area as tall as what it holds when there is room for it, and
+    scrolling when there is not (given a stretch after it, not a stretch factor)."""
+
+    def sizeHint(self) -> QSize:
+        inner = self.widget()
+        hint = super().sizeHint()
+        if inner is None:
+            return hint
+        width = self.viewport().width()
+        if inner.hasHeightForWidth() and width > 0:
+            height = inner.heightForWidth(width)
+        else:
+            height = inner.sizeHint().height()
+        return QSize(hint.width(), height + 2 * self.frameWidth() + 2)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(super().minimumSizeHint().width(), 160)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self.updateGeometry()  # wrapped text is as tall as the width makes it
+
+
+def scroller(content: QWidget, name: str = "Scroll", *, fit: bool = False) -> QScrollArea:
     """A scroll area that a finger can drag, with a scroll bar wide enough to
-    show there is more (and to be dragged too)."""
-    area = QScrollArea()
+    show there is more (and to be dragged too). ``fit``: only as tall as its
+    content needs (see ``FitScroll``)."""
+    area = FitScroll() if fit else QScrollArea()
     area.setObjectName(name)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
@@ -136,21 +169,25 @@ def scroller(content: QWidget, name: str = "Scroll") -> QScrollArea:
 
 
 def rows_grid(rows: Sequence[Mapping[str, Any]], label_of: Callable[[Any], str],
-              value_of: Callable[[Any], str], *, name: str = "Rows") -> QWidget:
-    """Label/value pairs in two columns: the label muted, the value bold."""
+              value_of: Callable[[Any], str], *, name: str = "Rows",
+              amounts: bool = False) -> QWidget:
+    """Label/value pairs in two columns: the label muted, the value bold
+    (``amounts``: values right-aligned, so their digits line up)."""
     box = QWidget()
     box.setObjectName(name)
     grid = QGridLayout(box)
     grid.setContentsMargins(0, 0, 0, 0)
     grid.setHorizontalSpacing(SIZES.gap * 2)
-    grid.setVerticalSpacing(SIZES.gap // 2)
+    grid.setVerticalSpacing(SIZES.gap * 2 // 3)
+    value_align = Qt.AlignmentFlag.AlignRight if amounts else Qt.AlignmentFlag.AlignLeft
     for i, row in enumerate(rows):
         key = label(label_of(row.get("label")), "rowlabel")
         value = label(value_of(row.get("value")), "rowvalue")
-        for cell in (key, value):
-            cell.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        value.setAlignment(value_align | Qt.AlignmentFlag.AlignTop)
         grid.addWidget(key, i, 0)
         grid.addWidget(value, i, 1)
-    grid.setColumnStretch(0, 2)
-    grid.setColumnStretch(1, 3)
+    grid.setColumnMinimumWidth(0, 300)
+    grid.setColumnStretch(0, 1)
+    grid.setColumnStretch(1, 2)
     return box

@@ -1,5 +1,10 @@
 """The screens: each draws one kind of ``View`` and emits the citizen's taps.
 
+This module holds the screens of the journey's frame (attract, language,
+catalog, card, face, messages, quantity) and ``SCREENS``, every kind by name;
+the kinds of docs/screens.md live beside it (screens_forms, screens_choose,
+screens_results).
+
 A screen holds no state of its own beyond what it draws: the journey decides
 what is shown, the screen only renders it in the citizen's language.
 """
@@ -26,6 +31,9 @@ from kiosk.identity.frames import Frame
 from kiosk.journey import View
 from kiosk.services.contract import Need
 from kiosk.ui.screen_base import CENTER, Screen, Tr, buttons
+from kiosk.ui.screens_choose import ChooseScreen, ReviewScreen
+from kiosk.ui.screens_forms import FormScreen, OtpScreen
+from kiosk.ui.screens_results import PaymentScreen, ResultScreen
 from kiosk.ui.theme import PALETTE, SIZES
 from kiosk.ui.widgets import Illustration, action_button, label
 
@@ -258,6 +266,12 @@ SCREENS: dict[str, type[Screen]] = {
     "kept": MessageScreen,
     "face": FaceScreen,
     "quantity": QuantityScreen,
+    "form": FormScreen,
+    "otp": OtpScreen,
+    "choose": ChooseScreen,
+    "review": ReviewScreen,
+    "payment": PaymentScreen,
+    "result": ResultScreen,
 }
 
 

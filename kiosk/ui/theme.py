@@ -27,7 +27,9 @@ class Palette:
     disabled_bg: str = "#e4e8eb"
     disabled_text: str = "#59636d"
     danger: str = "#a4262c"
+    warning: str = "#7a4f00"  # dark amber: a caution that still reads on white
     success: str = "#1e6b3a"
+    selected_bg: str = "#e3f1f1"  # the field being typed into, an option chosen
     sim: str = "#7a4b00"
     sim_bg: str = "#fff4d6"
 
@@ -37,6 +39,10 @@ class Sizes:
     body: int = 28
     small: int = 24
     title: int = 52
+    heading: int = 40
+    field: int = 32
+    field_height: int = 76
+    key: int = 30
     display: int = 84
     button_height: int = 96
     button_min_width: int = 200
@@ -67,6 +73,8 @@ TEXT_PAIRS = (
     ("text", "surface"), ("text", "card"), ("text_muted", "surface"), ("text_muted", "card"),
     ("on_primary", "primary"), ("on_primary", "primary_dark"), ("disabled_text", "disabled_bg"),
     ("danger", "card"), ("success", "card"), ("sim", "sim_bg"), ("primary", "card"),
+    ("warning", "card"), ("warning", "surface"), ("text", "selected_bg"),
+    ("primary", "selected_bg"), ("primary", "surface"), ("danger", "surface"),
 )
 
 
@@ -120,6 +128,60 @@ QFrame[role="panel"] {{ background: {p.card}; border: 1px solid {p.border};
   border-radius: {s.radius}px; }}
 QFrame[role="simpanel"] {{ background: {p.sim_bg}; border: 2px dashed {p.sim};
   border-radius: {s.radius}px; }}
+QLabel[role="heading"] {{ font-size: {s.heading}px; font-weight: bold; color: {p.text}; }}
+QLabel[role="warning"] {{ font-size: {s.title}px; font-weight: bold; color: {p.warning}; }}
+QLabel[role="info"] {{ font-size: {s.title}px; font-weight: bold; color: {p.primary}; }}
+QLabel[role="fieldlabel"] {{ font-size: {s.body}px; font-weight: bold; color: {p.text}; }}
+QLabel[role="fieldlabel"][current="true"] {{ color: {p.primary}; }}
+QLabel[role="fielderror"] {{ font-size: {s.body}px; font-weight: bold; color: {p.danger}; }}
+QLabel[role="rowlabel"] {{ font-size: {s.body}px; color: {p.text_muted}; }}
+QLabel[role="rowvalue"] {{ font-size: {s.body}px; font-weight: bold; color: {p.text}; }}
+QLabel[role="th"] {{ font-size: {s.small}px; font-weight: bold; color: {p.text_muted}; }}
+QLabel[role="td"] {{ font-size: {s.body}px; color: {p.text}; }}
+QLabel[role="amount"] {{ font-size: {s.title}px; font-weight: bold; color: {p.primary}; }}
+QLabel[role="optiontitle"] {{ font-size: {s.body}px; font-weight: bold; color: {p.text}; }}
+QLabel[role="optionline"] {{ font-size: {s.small}px; color: {p.text_muted}; }}
+QLabel[role="optionamount"] {{ font-size: {s.body}px; font-weight: bold; color: {p.primary}; }}
+QLineEdit, QPlainTextEdit {{ background: {p.card}; color: {p.text}; font-size: {s.field}px;
+  border: 2px solid {p.border}; border-radius: 12px; padding: 6px 16px; }}
+QLineEdit {{ min-height: {s.field_height - 16}px; }}
+QLineEdit[current="true"], QPlainTextEdit[current="true"] {{ border: 4px solid {p.primary};
+  background: {p.selected_bg}; }}
+QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"] {{ border-color: {p.danger}; }}
+QLineEdit[current="true"][invalid="true"], QPlainTextEdit[current="true"][invalid="true"] {{
+  border: 4px solid {p.danger}; }}
+QPushButton[role="key"], QPushButton[role="pinkey"], QPushButton[role="keyfn"],
+QPushButton[role="keyenter"] {{ min-height: 0; min-width: 0; padding: 0;
+  border-radius: 12px; border: 2px solid {p.border}; background: {p.card}; color: {p.text};
+  font-weight: normal; font-size: {s.key}px; }}
+QPushButton[role="pinkey"] {{ font-size: {s.title}px; font-weight: bold; }}
+QPushButton[role="key"]:pressed, QPushButton[role="pinkey"]:pressed,
+QPushButton[role="keyfn"]:pressed {{ background: {p.disabled_bg}; }}
+QPushButton[role="keyfn"] {{ background: {p.surface}; color: {p.primary}; font-weight: bold;
+  font-size: {s.small}px; border-color: {p.primary}; }}
+QPushButton[role="keyfn"][active="true"] {{ background: {p.primary}; color: {p.on_primary}; }}
+QPushButton[role="keyenter"] {{ background: {p.primary}; color: {p.on_primary};
+  border-color: {p.primary}; font-weight: bold; font-size: {s.small}px; }}
+QPushButton[role="keyenter"]:pressed {{ background: {p.primary_dark}; }}
+QPushButton:disabled[role="pinkey"] {{ color: {p.disabled_text}; background: {p.disabled_bg}; }}
+QPushButton[role="option"] {{ text-align: left; padding: 0; min-height: 0;
+  background: {p.card}; color: {p.text}; border: 2px solid {p.border}; font-weight: normal; }}
+QPushButton[role="option"][selected="true"] {{ border: 4px solid {p.primary};
+  background: {p.selected_bg}; }}
+QPushButton[role="option"]:disabled {{ background: {p.disabled_bg}; }}
+QPushButton[role="choiceopt"] {{ min-height: {s.field_height}px; min-width: 160px;
+  padding: 0 28px; background: {p.card}; color: {p.text}; border: 2px solid {p.border};
+  font-weight: normal; }}
+QPushButton[role="choiceopt"]:checked {{ background: {p.primary}; color: {p.on_primary};
+  border-color: {p.primary}; font-weight: bold; }}
+QScrollArea, QScrollArea > QWidget > QWidget {{ background: transparent; }}
+QScrollBar:vertical {{ background: {p.disabled_bg}; width: 20px; border-radius: 10px;
+  margin: 0; }}
+QScrollBar::handle:vertical {{ background: {p.primary}; border-radius: 10px; min-height: 80px; }}
+QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical {{ height: 0; }}
+QScrollBar::add-page:vertical, QScrollBar::sub-page:vertical {{ background: none; }}
+QFrame[role="rule"] {{ background: {p.border}; max-height: 1px; min-height: 1px; }}
+QLabel#SimPhone {{ color: {p.sim}; font-size: {s.small}px; }}
 #IdleOverlay {{ background: rgba(10, 20, 28, 170); }}
 #IdleDialog {{ background: {p.card}; border-radius: {s.radius}px; }}
 QProgressBar {{ border: none; background: {p.disabled_bg}; border-radius: 8px; max-height: 16px; }}

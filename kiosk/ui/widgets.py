@@ -118,6 +118,39 @@ class Illustration(QWidget):
         p.drawRoundedRect(QRectF(s * 0.46, s * 0.34, s * 0.08, s * 0.3), 6, 6)
         p.drawEllipse(QRectF(s * 0.455, s * 0.70, s * 0.09, s * 0.09))
 
+    def _draw_warning(self, p: QPainter, s: float, c: QColor) -> None:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(PALETTE.accent))
+        path = QPainterPath(QPointF(s * 0.5, s * 0.1))
+        path.lineTo(QPointF(s * 0.92, s * 0.86))
+        path.lineTo(QPointF(s * 0.08, s * 0.86))
+        path.closeSubpath()
+        p.drawPath(path)
+        p.setBrush(QColor(PALETTE.text))
+        p.drawRoundedRect(QRectF(s * 0.46, s * 0.34, s * 0.08, s * 0.3), 6, 6)
+        p.drawEllipse(QRectF(s * 0.455, s * 0.70, s * 0.09, s * 0.09))
+
+    def _draw_info(self, p: QPainter, s: float, c: QColor) -> None:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(c)
+        p.drawEllipse(QRectF(s * 0.1, s * 0.1, s * 0.8, s * 0.8))
+        p.setBrush(QColor(PALETTE.card))
+        p.drawEllipse(QRectF(s * 0.45, s * 0.24, s * 0.1, s * 0.1))
+        p.drawRoundedRect(QRectF(s * 0.455, s * 0.42, s * 0.09, s * 0.34), 6, 6)
+
+    def _draw_phone(self, p: QPainter, s: float, c: QColor) -> None:
+        # A phone with a message bubble: "a code was sent to your phone".
+        p.setPen(QPen(c, s * 0.04))
+        p.setBrush(QColor(PALETTE.card))
+        p.drawRoundedRect(QRectF(s * 0.28, s * 0.06, s * 0.44, s * 0.88), s * 0.07, s * 0.07)
+        p.drawLine(QPointF(s * 0.44, s * 0.84), QPointF(s * 0.56, s * 0.84))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(PALETTE.accent))
+        p.drawRoundedRect(QRectF(s * 0.36, s * 0.26, s * 0.28, s * 0.18), s * 0.04, s * 0.04)
+        p.setBrush(QColor(PALETTE.card))
+        for i in range(3):
+            p.drawEllipse(QRectF(s * (0.405 + i * 0.07), s * 0.33, s * 0.04, s * 0.04))
+
     def _draw_wait(self, p: QPainter, s: float, c: QColor) -> None:
         p.setPen(QPen(QColor(PALETTE.border), s * 0.06))
         p.drawEllipse(QRectF(s * 0.15, s * 0.15, s * 0.7, s * 0.7))
@@ -138,3 +171,11 @@ class Illustration(QWidget):
         p.setPen(QPen(QColor(PALETTE.border), s * 0.025))
         for row in (0.65, 0.72, 0.79):
             p.drawLine(QPointF(s * 0.34, s * row), QPointF(s * 0.66, s * row))
+
+
+def repolish(widget: QWidget) -> None:
+    """Apply the stylesheet again after a property it selects on changed."""
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)
+    widget.update()

@@ -1,0 +1,356 @@
+"""Screens the citizen types on: a form (with the on-screen keyboard) and a code.
+
+What is typed lives in the screen's ``draft`` (kept by the window across
+redraws of the same step), so switching language mid-form loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.journey import View
+from kiosk.ui.keyboard import DIGITS, LATIN, PHONE, PIN, Keyboard, Layout
+from kiosk.ui.screen_base import CENTER, Screen, Tr, scroller
+from kiosk.ui.theme import FONT_FAMILIES, PALETTE, SIZES
+from kiosk.ui.widgets import Illustration, action_button, label, repolish
+
+TEXT_KINDS = ("text", "digits", "phone", "email", "multiline")
+KEYBOARDS: dict[str, Layout] = {"digits": DIGITS, "phone": PHONE}
+LABEL_WIDTH = 460
+
+
+def tap_button(text: str, name: str, role: str = "") -> QPushButton:
+    """A button the screen handles itself (not a plain journey action)."""
+    b = QPushButton(text, objectName=name)
+    if role:
+        b.setProperty("role", role)
+    b.setCursor(Qt.CursorShape.PointingHandCursor)
+    b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return b
+
+
+class FormScreen(Screen):
+    """Fields above, the keyboard below them (it never covers what it types
+    into), and "Continue" beside the keyboard. The field typed into has a thick
+    border, a tint and a coloured label."""
+
+    def build(self, view: View, tr: Tr) -> None:
+        d = view.data
+        self.tr = tr
+        self.fields: list[Mapping[str, Any]] = list(d.get("fields", []))
+        self.kinds = {f["name"]: f.get("kind", "text") for f in self.fields}
+        self.values: dict[str, str] = self.draft.setdefault(
+            "values", {f["name"]: str(f.get("value") or "") for f in self.fields})
+        self.editors: dict[str, QLineEdit | QPlainTextEdit] = {}
+        self.labels: dict[str, QLabel] = {}
+        self.body.setContentsMargins(SIZES.margin * 2, SIZES.gap, SIZES.margin * 2, SIZES.gap)
+        self.body.addWidget(label(self.label_text(d["title"], tr), "heading", name="FormTitle"))
+
+        content = QWidget(objectName="FormContent")
+        grid = QGridLayout(content)
+        grid.setContentsMargins(0, 0, SIZES.gap, 0)  # room for the scroll bar
+        grid.setHorizontalSpacing(SIZES.gap * 2)
+        grid.setVerticalSpacing(SIZES.gap // 2)
+        grid.setColumnMinimumWidth(0, LABEL_WIDTH)
+        grid.setColumnStretch(1, 1)
+        for row, f in enumerate(self.fields):
+            grid.addWidget(self._label(f, tr), row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(self._editor(f, tr), row, 1)
+        grid.setRowStretch(len(self.fields), 1)
+        self.scroll = scroller(content, "FormFields")
+        self.body.addWidget(self.scroll, 1)
+
+        bottom = QHBoxLayout()
+        bottom.setSpacing(SIZES.gap * 2)
+        holder = QWidget(objectName="KeyboardHolder")
+        holder.setFixedHeight(LATIN.height)
+        hold = QVBoxLayout(holder)
+        hold.setContentsMargins(0, 0, 0, 0)
+        self.keyboard = Keyboard(LATIN, tr)
+        hold.addWidget(self.keyboard, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        holder.setFixedWidth(self.keyboard.width())
+        self.keyboard.typed.connect(self._typed)
+        self.keyboard.erased.connect(self._erased)
+        self.keyboard.entered.connect(self._entered)
+        self.keyboard.setVisible(bool(self.editors))
+        bottom.addWidget(holder)
+        side = QVBoxLayout()
+        side.setSpacing(SIZES.gap)
+        if d.get("note"):
+            side.addWidget(label(self.label_text(d["note"], tr), "muted", name="FormNote"))
+        side.addStretch(1)
+        side.addWidget(label(tr("ui.form.hint"), "muted"))
+        self.submit = tap_button(tr("ui.form.submit"), "act:submit_form", "primary")
+        self.submit.clicked.connect(self._submit)
+        side.addWidget(self.submit)
+        bottom.addLayout(side, 1)
+        self.body.addLayout(bottom)
+        self._set_current(self.draft.get("current") or self._first_current(), scroll=False)
+
+    # ----- fields ----------------------------------------------------------------------
+
+    def _label(self, f: Mapping[str, Any], tr: Tr) -> QWidget:
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 14, 0, 0)
+        column.setSpacing(2)
+        name = f["name"]
+        title = label(self.label_text(f["label"], tr), "fieldlabel", name=f"label:{name}")
+        self.labels[name] = title
+        column.addWidget(title)
+        if not f.get("required", True):
+            column.addWidget(label(tr("ui.form.optional"), "muted"))
+        return box
+
+    def _editor(self, f: Mapping[str, Any], tr: Tr) -> QWidget:
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(4)
+        name, kind = f["name"], f.get("kind", "text")
+        value = self.values.get(name, "")
+        if kind == "choice":
+            column.addWidget(self._choices(f, value, tr))
+        else:
+            editor: QLineEdit | QPlainTextEdit
+            if kind == "multiline":
+                editor = QPlainTextEdit(value)
+                editor.setFixedHeight(SIZES.field_height * 2 - 16)
+                editor.textChanged.connect(
+                    lambda n=name, e=editor: self.values.__setitem__(n, e.toPlainText()))
+            else:
+                editor = QLineEdit(value)
+                if f.get("max_length"):
+                    editor.setMaxLength(int(f["max_length"]))
+                editor.textChanged.connect(lambda text, n=name: self.values.__setitem__(n, text))
+            if f.get("example"):
+                editor.setPlaceholderText(tr("ui.form.example", example=f["example"]))
+            editor.setObjectName(f"field:{name}")
+            editor.setProperty("invalid", bool(f.get("error")))
+            editor.setAccessibleName(self.label_text(f["label"], tr))
+            editor.installEventFilter(self)
+            self.editors[name] = editor
+            column.addWidget(editor)
+        if f.get("error"):
+            column.addWidget(label(self.label_text(f["error"], tr), "fielderror",
+                                   name=f"error:{name}"))
+        return box
+
+    def _choices(self, f: Mapping[str, Any], value: str, tr: Tr) -> QWidget:
+        row = QWidget()
+        grid = QGridLayout(row)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(SIZES.gap // 2)
+        group = QButtonGroup(row)
+        group.setExclusive(True)
+        name = f["name"]
+        for i, option in enumerate(f.get("options", [])):
+            b = tap_button(self.label_text(option["label"], tr),
+                           f"opt:{name}:{option['value']}", "choiceopt")
+            b.setCheckable(True)
+            b.setChecked(option["value"] == value)
+            b.clicked.connect(lambda _=False, v=option["value"]: self.values.__setitem__(name, v))
+            group.addButton(b)
+            grid.addWidget(b, i // 3, i % 3)
+        return row
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.FocusIn):
+            for name, editor in self.editors.items():
+                if editor is obj and self.draft.get("current") != name:
+                    self._set_current(name)
+        return False
+
+    # ----- the field typed into ------------------------------------------------------------
+
+    def _first_current(self) -> str | None:
+        named = [f for f in self.fields if f["name"] in self.editors]
+        for wanted in (lambda f: f.get("error"), lambda f: not self.values.get(f["name"])):
+            for f in named:
+                if wanted(f):
+                    return str(f["name"])
+        return str(named[0]["name"]) if named else None
+
+    def _set_current(self, name: str | None, *, scroll: bool = True) -> None:
+        if name not in self.editors:
+            return
+        self.draft["current"] = name
+        for n, editor in self.editors.items():
+            for w in (editor, self.labels[n]):
+                w.setProperty("current", n == name)
+                repolish(w)
+        self.keyboard.set_layout(KEYBOARDS.get(self.kinds[name], LATIN))
+        last = name == list(self.editors)[-1]
+        self.keyboard.set_enter_text(self.tr("ui.form.submit" if last else "ui.keyboard.next"))
+        editor = self.editors[name]
+        editor.setFocus()
+        if isinstance(editor, QLineEdit):
+            editor.end(False)
+        if scroll:
+            self.scroll.ensureWidgetVisible(editor, 0, SIZES.gap)
+
+    @property
+    def current(self) -> QLineEdit | QPlainTextEdit | None:
+        return self.editors.get(self.draft.get("current") or "")
+
+    def on_shown(self) -> None:
+        editor = self.current
+        if editor is not None:
+            self.scroll.ensureWidgetVisible(editor, 0, SIZES.gap)
+
+    def _typed(self, text: str) -> None:
+        editor = self.current
+        if isinstance(editor, QLineEdit):
+            editor.insert(text)
+        elif isinstance(editor, QPlainTextEdit):
+            limit = next((int(f.get("max_length") or 0) for f in self.fields
+                          if f["name"] == self.draft.get("current")), 0)
+            if not limit or len(editor.toPlainText()) + len(text) <= limit:
+                editor.insertPlainText(text)
+
+    def _erased(self) -> None:
+        editor = self.current
+        if isinstance(editor, QLineEdit):
+            editor.backspace()
+        elif isinstance(editor, QPlainTextEdit):
+            editor.textCursor().deletePreviousChar()
+
+    def _entered(self) -> None:
+        names = list(self.editors)
+        at = names.index(self.draft["current"]) if self.draft.get("current") in names else -1
+        if at + 1 < len(names):
+            self._set_current(names[at + 1])
+        else:
+            self._submit()
+
+    def _submit(self) -> None:
+        self.acted.emit("submit_form", {f["name"]: self.values.get(f["name"], "")
+                                        for f in self.fields})
+
+
+class CodeBoxes(QWidget):
+    """One box per digit of the code: the next one to fill is outlined."""
+
+    BOX = (100, 124)
+    GAP = 16
+
+    def __init__(self, length: int) -> None:
+        super().__init__(objectName="Code")
+        self.length = length
+        self.text = ""
+        self.setFixedSize(length * self.BOX[0] + (length - 1) * self.GAP, self.BOX[1])
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    def set_text(self, text: str) -> None:
+        self.text = text
+        self.setAccessibleName(" ".join(text))
+        self.update()
+
+    def paintEvent(self, event: Any) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont(list(FONT_FAMILIES))
+        font.setPixelSize(SIZES.title + 8)
+        font.setBold(True)
+        p.setFont(font)
+        w, h = self.BOX
+        for i in range(self.length):
+            box = QRectF(i * (w + self.GAP) + 2, 2, w - 4, h - 4)
+            current = i == len(self.text)
+            colour = PALETTE.primary if current or i < len(self.text) else PALETTE.border
+            p.setPen(QPen(QColor(colour), 5 if current else 3))
+            p.setBrush(QColor(PALETTE.selected_bg if current else PALETTE.card))
+            p.drawRoundedRect(box, 14, 14)
+            if i < len(self.text):
+                p.setPen(QColor(PALETTE.text))
+                p.drawText(box, CENTER, self.text[i])
+        p.end()
+
+
+class OtpScreen(Screen):
+    """The code sent by SMS: six boxes, a big digit pad, "send it again"."""
+
+    def build(self, view: View, tr: Tr) -> None:
+        d = view.data
+        self.tr = tr
+        self.length = int(d.get("length") or 6)
+        row = QHBoxLayout()
+        row.setSpacing(SIZES.gap * 3)
+        left = QVBoxLayout()
+        left.setSpacing(SIZES.gap)
+        left.addStretch(1)
+        left.addWidget(Illustration("phone", 120))
+        left.addWidget(label(tr("ui.otp.title"), "title"))
+        left.addWidget(label(tr("ui.otp.sent", phone=self.value_text(d.get("phone_masked"))),
+                             "body", name="OtpSentTo"))
+        self.boxes = CodeBoxes(self.length)
+        left.addWidget(self.boxes)
+        self.error = self.label_text(d["error"], tr) if d.get("error") else ""
+        self.status = label(self.error, "fielderror", name="OtpStatus")
+        left.addWidget(self.status)
+        if d.get("attempts_left") is not None:
+            left.addWidget(label(tr("ui.otp.attempts_left", count=d["attempts_left"]), "muted",
+                                 name="OtpAttempts"))
+        resend = action_button(tr("ui.otp.resend"), "resend")
+        left.addWidget(resend, 0, Qt.AlignmentFlag.AlignLeft)
+        left.addStretch(1)
+        row.addLayout(left, 1)
+        self.pad = Keyboard(PIN, tr, name="Pad")
+        self.pad.typed.connect(self._typed)
+        self.pad.erased.connect(self._erased)
+        row.addWidget(self.pad, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.body.addLayout(row, 1)
+        self._show_code()
+
+    @property
+    def code(self) -> str:
+        return str(self.draft.get("code", ""))
+
+    def _show_code(self) -> None:
+        self.boxes.set_text(self.code)
+        checking = bool(self.draft.get("checking"))
+        self.pad.setEnabled(not checking)
+        if checking:
+            self.status.setProperty("role", "muted")
+            self.status.setText(self.tr("ui.otp.checking"))
+            repolish(self.status)
+
+    def _typed(self, digit: str) -> None:
+        if self.draft.get("checking") or len(self.code) >= self.length or not digit.isdigit():
+            return
+        self.draft["code"] = self.code + digit
+        if len(self.code) == self.length:
+            self.draft["checking"] = True
+        self._show_code()
+        if self.draft.get("checking"):
+            self.acted.emit("submit_code", self.code)
+
+    def _erased(self) -> None:
+        if not self.draft.get("checking"):
+            self.draft["code"] = self.code[:-1]
+            self._show_code()
+
+    def shown_again(self) -> None:
+        """The step showed this very view again (the same answer twice): type anew."""
+        if self.draft.get("checking"):
+            self.draft.update(code="", checking=False)
+            self.status.setProperty("role", "fielderror")
+            self.status.setText(self.error)
+            repolish(self.status)
+            self._show_code()
