@@ -1,101 +1,38 @@
-"""The one client for the government gateway.
-
-Retries only where repeating cannot do harm: reads, and state-changing calls
-that carry an idempotency key (the gateway replays its stored reply for a
-key it has seen). Everything else fails fast with a typed GatewayError.
-Request and reply bodies hold personal data and are never logged.
+"""The one client for the government gateway: an operation per call of
+docs/gateway.md, typed replies parsed strictly (kiosk.api.models, and per
+service kiosk.api.shapes), over the Transport's retries and typed errors.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json as jsonlib
-import logging
-import math
-import re
-import time
-import uuid
-from collections.abc import Callable
-from importlib import metadata
-from types import TracebackType
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
-import requests
-
-from kiosk.api.errors import GatewayProtocolError, GatewayRejected, GatewayUnavailable
-from kiosk.api.models import VoucherBalance, VoucherIssue
-
-log = logging.getLogger(__name__)
-
-RETRYABLE_STATUS = frozenset({502, 503, 504})
-MAX_RETRY_AFTER_S = 5.0
-_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
-_ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
-# When a 4xx reply carries no usable error code (say, from a proxy).
-_STATUS_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
-
-
-def _user_agent() -> str:
-    try:
-        version = metadata.version("kiosk")
-    except metadata.PackageNotFoundError:
-        version = "0+unknown"
-    return f"kiosk/{version}"
+from kiosk.api.errors import GatewayProtocolError
+from kiosk.api.models import (
+    Application,
+    Lookup,
+    OtpChallenge,
+    Payment,
+    PaymentItem,
+    PaymentStatus,
+    Profile,
+    Refund,
+    Submission,
+    VoucherBalance,
+    VoucherIssue,
+    parse_applications,
+    parse_departments,
+    parse_otp_token,
+)
+from kiosk.api.parse import money_text
+from kiosk.api.transport import Transport
 
 
-class GatewayClient:
+class GatewayClient(Transport):
     """Calls the gateway as one authenticated terminal. Thread-safe as far as
     the requests.Session is; give each worker thread its own client if unsure."""
-
-    def __init__(
-        self,
-        base_url: str,
-        terminal_id: str,
-        token: str,
-        *,
-        connect_timeout: float = 3.0,
-        read_timeout: float = 10.0,
-        retries: int = 2,
-        backoff_s: float = 0.2,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if retries < 0:
-            raise ValueError("retries must be >= 0")
-        self.base_url = base_url.rstrip("/")
-        self.terminal_id = terminal_id
-        self._token = token
-        self.timeout = (connect_timeout, read_timeout)
-        self.retries = retries
-        self.backoff_s = backoff_s
-        self._sleep = sleep
-        self._owns_session = session is None
-        self._session = session if session is not None else requests.Session()
-        self._user_agent = _user_agent()
-
-    def __repr__(self) -> str:  # without the token
-        return f"GatewayClient({self.base_url!r}, terminal_id={self.terminal_id!r})"
-
-    def close(self) -> None:
-        """Close the connection pool, if this client created it."""
-        if self._owns_session:
-            self._session.close()
-
-    def __enter__(self) -> GatewayClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @staticmethod
-    def new_idempotency_key() -> str:
-        """A fresh key for one intended operation; keep it for its retries and replays."""
-        return str(uuid.uuid4())
 
     # --- operations ---------------------------------------------------------
 
@@ -114,133 +51,145 @@ class GatewayClient:
     def issue_vouchers(
         self, card_number: str, id_number: str, count: int, *, idempotency_key: str
     ) -> VoucherIssue:
-        if not idempotency_key:
-            raise ValueError("issue_vouchers needs an idempotency key")
+        _need_key("issue_vouchers", idempotency_key)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValueError("count must be a positive integer")
         body = {"card_number": card_number, "id_number": id_number, "count": count}
         reply = self._request("POST", "/v1/ssm/vouchers/issue", body, idempotency_key)
         return VoucherIssue.from_json(reply)
 
-    # --- plumbing -----------------------------------------------------------
+    # --- common modules ---------------------------------------------------------
 
-    def _request(
+    def profile(self, card_number: str, id_number: str) -> Profile:
+        reply = self._request("POST", "/v1/profile", {"citizen": _citizen(card_number, id_number)},
+                              read=True)
+        return Profile.from_json(reply)
+
+    def send_otp(
+        self, card_number: str, id_number: str, service_id: str, *, idempotency_key: str
+    ) -> OtpChallenge:
+        """A code by SMS to the citizen's registered phone, for one service.
+        A new key sends a new code (a resend); retries reuse the key, one SMS."""
+        _need_key("send_otp", idempotency_key)
+        body = {"citizen": _citizen(card_number, id_number), "service_id": service_id}
+        return OtpChallenge.from_json(self._request("POST", "/v1/otp/send", body,
+                                                    idempotency_key))
+
+    def verify_otp(self, challenge_id: str, code: str) -> str:
+        """The otp_token for the right code. Not retried: each wrong code counts.
+        GatewayRejected "code_wrong" (with .attempts_left) or "code_expired"."""
+        reply = self._request("POST", "/v1/otp/verify",
+                              {"challenge_id": challenge_id, "code": code})
+        return parse_otp_token(reply)
+
+    def create_payment(
         self,
-        method: str,
-        path: str,
-        json: dict[str, Any] | None = None,
-        idempotency_key: str | None = None,
+        card_number: str,
+        id_number: str,
+        service_id: str,
+        amount: Decimal,
+        currency: str,
+        items: Sequence[PaymentItem | Mapping[str, Any]],
         *,
-        read: bool = False,
-    ) -> Any:
-        """Send one call, retrying when safe; the decoded JSON reply or a GatewayError.
-
-        `read` marks a POST that changes nothing, so it may be retried.
-        """
-        retry_safe = read or method in ("GET", "HEAD") or idempotency_key is not None
-        attempts = 1 + (self.retries if retry_safe else 0)
-        headers = {
-            "X-Terminal-Id": self.terminal_id,
-            "Authorization": f"Bearer {self._token}",
-            "User-Agent": self._user_agent,
-            "Accept": "application/json",
+        idempotency_key: str,
+    ) -> Payment:
+        """A pending payment of `amount` (the sum of `items`: PaymentItem, or
+        {label, amount} mappings) that the citizen's wallet pays by QR code."""
+        _need_key("create_payment", idempotency_key)
+        lines = [_item(item, f"items[{i}]") for i, item in enumerate(items)]
+        if not lines:
+            raise ValueError("a payment needs at least one item")
+        if sum(line.amount for line in lines) != amount or amount <= 0:
+            raise ValueError("amount must be positive and the sum of the items' amounts")
+        body = {
+            "citizen": _citizen(card_number, id_number),
+            "service_id": service_id,
+            "amount": money_text(amount),
+            "currency": currency,
+            "items": [line.to_json(f"items[{i}]") for i, line in enumerate(lines)],
         }
-        if idempotency_key is not None:
-            headers["Idempotency-Key"] = idempotency_key  # the same on every retry
-        for attempt in range(1, attempts + 1):
-            try:
-                resp = self._session.request(
-                    method,
-                    self.base_url + path,
-                    json=json,
-                    headers=headers,
-                    timeout=self.timeout,
-                    allow_redirects=False,  # a redirect would turn a POST into a GET
-                )
-            except _TRANSIENT as exc:
-                reason = type(exc).__name__
-                if attempt == attempts:
-                    raise GatewayUnavailable(
-                        f"{method} {path}: {reason} after {attempt} attempt(s)"
-                    ) from exc
-                self._backoff(method, path, reason, attempt, attempts, None)
-                continue
-            except requests.RequestException as exc:
-                # Not transient (bad URL, bad configuration): retrying cannot help.
-                raise GatewayUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
-            if resp.status_code in RETRYABLE_STATUS and attempt < attempts:
-                self._backoff(
-                    method,
-                    path,
-                    f"HTTP {resp.status_code}",
-                    attempt,
-                    attempts,
-                    resp.headers.get("Retry-After"),
-                )
-                continue
-            return self._reply(method, path, resp, attempt)
-        raise AssertionError("unreachable")  # the loop always returns or raises
+        return Payment.from_json(self._request("POST", "/v1/payments", body, idempotency_key))
 
-    def _backoff(
+    def payment_status(self, payment_id: str) -> PaymentStatus:
+        reply = self._request("POST", "/v1/payments/status", {"payment_id": payment_id},
+                              read=True)
+        return PaymentStatus.from_json(reply)
+
+    def refund_payment(self, payment_id: str, reason: str, *, idempotency_key: str) -> Refund:
+        """Refund a paid payment no submit used (or void a pending one)."""
+        _need_key("refund_payment", idempotency_key)
+        body = {"payment_id": payment_id, "reason": reason}
+        return Refund.from_json(self._request("POST", "/v1/payments/refund", body,
+                                              idempotency_key))
+
+    def application_progress(self, card_number: str, id_number: str) -> tuple[Application, ...]:
+        """Every application of the citizen, whichever department has it."""
+        reply = self._request("POST", "/v1/applications/progress",
+                              {"citizen": _citizen(card_number, id_number)}, read=True)
+        return parse_applications(reply)
+
+    def departments_status(self) -> dict[str, str]:
+        """Each department behind the gateway: "up" or "down"."""
+        return parse_departments(self._request("POST", "/v1/departments/status", {}, read=True))
+
+    # --- services -------------------------------------------------------------
+
+    def lookup(
         self,
-        method: str,
-        path: str,
-        reason: str,
-        attempt: int,
-        attempts: int,
-        retry_after: str | None,
-    ) -> None:
-        delay = min(self.backoff_s * 2 ** (attempt - 1), MAX_RETRY_AFTER_S)
-        if retry_after is not None:
-            # Seconds only; the HTTP-date form is rare and falls back to backoff.
-            with contextlib.suppress(ValueError):
-                seconds = float(retry_after)
-                if math.isfinite(seconds):
-                    delay = min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
-        log.warning(
-            "gateway %s %s: %s; retry %d/%d in %.2fs",
-            method,
-            path,
-            reason,
-            attempt,
-            attempts - 1,
-            delay,
-        )
-        self._sleep(delay)
+        service_id: str,
+        card_number: str,
+        id_number: str,
+        params: Mapping[str, Any] | None = None,
+    ) -> Lookup:
+        """The service's records for the citizen (docs/gateway.md, per service)."""
+        body: dict[str, Any] = {"service_id": service_id,
+                                "citizen": _citizen(card_number, id_number)}
+        if params:
+            body["params"] = dict(params)
+        reply = self._request("POST", "/v1/services/lookup", body, read=True)
+        return Lookup.from_json(reply, service_id)
 
-    def _reply(self, method: str, path: str, resp: requests.Response, attempt: int) -> Any:
-        status = resp.status_code
-        log.debug("gateway %s %s -> %d (attempt %d)", method, path, status, attempt)
-        if 200 <= status < 300:
-            data = _decode(resp)
-            if data is _INVALID:
-                raise GatewayProtocolError(f"{method} {path}: reply is not JSON", status=status)
-            return data
-        if status >= 500:
-            raise GatewayUnavailable(
-                f"{method} {path}: HTTP {status} after {attempt} attempt(s)", status=status
-            )
-        if 400 <= status < 500:
-            code = _error_code(_decode(resp)) or _STATUS_CODES.get(status, GatewayRejected.code)
-            # The gateway's message is left out: it is not ours to vouch for.
-            raise GatewayRejected(
-                f"{method} {path}: HTTP {status} {code}", code=code, status=status
-            )
-        raise GatewayProtocolError(f"{method} {path}: unexpected HTTP {status}", status=status)
+    def submit(
+        self,
+        service_id: str,
+        card_number: str,
+        id_number: str,
+        form: Mapping[str, Any],
+        *,
+        idempotency_key: str,
+        payment_id: str | None = None,
+        otp_token: str | None = None,
+    ) -> Submission:
+        """Do the service. A fee needs `payment_id` (paid, the exact amount due,
+        used once): else GatewayRejected "payment_required"; a second factor
+        needs `otp_token`: else "second_factor_required"."""
+        _need_key("submit", idempotency_key)
+        body: dict[str, Any] = {"service_id": service_id,
+                                "citizen": _citizen(card_number, id_number), "form": dict(form)}
+        if payment_id is not None:
+            body["payment_id"] = payment_id
+        if otp_token is not None:
+            body["otp_token"] = otp_token
+        reply = self._request("POST", "/v1/services/submit", body, idempotency_key)
+        return Submission.from_json(reply, service_id)
 
 
-_INVALID = object()
+
+def _citizen(card_number: str, id_number: str) -> dict[str, str]:
+    return {"card_number": card_number, "id_number": id_number}
 
 
-def _decode(resp: requests.Response) -> Any:
+def _need_key(operation: str, key: str) -> None:
+    if not key:
+        raise ValueError(f"{operation} needs an idempotency key")
+
+
+def _item(item: PaymentItem | Mapping[str, Any], where: str) -> PaymentItem:
+    if isinstance(item, PaymentItem):
+        return item
     try:
-        return jsonlib.loads(resp.content)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        return _INVALID
-
-
-def _error_code(data: Any) -> str | None:
-    """error.code of an error reply, if it is there and looks like a code."""
-    error = data.get("error") if isinstance(data, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    return code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else None
+        amount = item["amount"]
+        return PaymentItem(item["label"], amount if isinstance(amount, Decimal)
+                           else Decimal(str(amount)))
+    except (KeyError, TypeError, ArithmeticError):
+        raise ValueError(f"{where} must be a PaymentItem or {{label, amount}}") from None

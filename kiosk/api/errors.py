@@ -6,6 +6,30 @@ they name endpoints and fields, never values.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """The gateway's error codes (docs/gateway.md), plus the client's own three.
+
+    `GatewayError.code` is a plain str that compares equal to these."""
+
+    INVALID_REQUEST = "invalid_request"
+    UNAUTHORIZED = "unauthorized"
+    NOT_FOUND = "not_found"
+    PAYMENT_REQUIRED = "payment_required"
+    SECOND_FACTOR_REQUIRED = "second_factor_required"
+    CONFLICT = "conflict"
+    INSUFFICIENT_BALANCE = "insufficient_balance"
+    NOTHING_TO_DO = "nothing_to_do"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    CODE_WRONG = "code_wrong"  # GatewayRejected.attempts_left says how many tries remain
+    CODE_EXPIRED = "code_expired"
+    DEPARTMENT_UNAVAILABLE = "department_unavailable"  # a GatewayUnavailable, not retried
+    GATEWAY_UNAVAILABLE = "gateway_unavailable"
+    GATEWAY_REJECTED = "gateway_rejected"
+    GATEWAY_PROTOCOL = "gateway_protocol"
+
 
 class GatewayError(Exception):
     """Any failure talking to the gateway; `.code` is stable and machine-readable."""
@@ -23,7 +47,8 @@ class GatewayUnavailable(GatewayError):
     """Unreachable, timed out or failing (5xx) even after the allowed retries.
 
     Worth trying again later; for a call with an idempotency key, try again
-    with the same key.
+    with the same key. `.code` is "department_unavailable" when the gateway
+    answered that the department behind the call is down (not retried).
     """
 
     code = "gateway_unavailable"
@@ -37,8 +62,13 @@ class GatewayRejected(GatewayError):
     code = "gateway_rejected"
     status: int
 
-    def __init__(self, message: str, *, code: str | None = None, status: int):
+    def __init__(
+        self, message: str, *, code: str | None = None, status: int,
+        attempts_left: int | None = None,
+    ):
         super().__init__(message, code=code, status=status)
+        # With code_wrong: how many more codes the citizen may try.
+        self.attempts_left = attempts_left
 
 
 class GatewayProtocolError(GatewayError):

@@ -1,0 +1,237 @@
+"""The gateway client's transport: terminal authentication, timeouts, safe
+retries with backoff, and errors typed from the HTTP reply.
+
+Retries only where repeating cannot do harm: reads, and state-changing calls
+that carry an idempotency key (the gateway replays its stored reply for a
+key it has seen). Everything else fails fast with a typed GatewayError.
+Request and reply bodies hold personal data and are never logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json as jsonlib
+import logging
+import math
+import re
+import time
+import uuid
+from collections.abc import Callable
+from importlib import metadata
+from types import TracebackType
+from typing import Any, Self
+
+import requests
+
+from kiosk.api.errors import (
+    ErrorCode,
+    GatewayProtocolError,
+    GatewayRejected,
+    GatewayUnavailable,
+)
+
+log = logging.getLogger("kiosk.api.client")
+
+RETRYABLE_STATUS = frozenset({502, 503, 504})
+MAX_RETRY_AFTER_S = 5.0
+_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+_ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# When a 4xx reply carries no usable error code (say, from a proxy).
+_STATUS_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
+
+
+def _user_agent() -> str:
+    try:
+        version = metadata.version("kiosk")
+    except metadata.PackageNotFoundError:
+        version = "0+unknown"
+    return f"kiosk/{version}"
+
+
+class Transport:
+    """HTTP to the gateway as one authenticated terminal (GatewayClient adds
+    the operations)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        terminal_id: str,
+        token: str,
+        *,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 10.0,
+        retries: int = 2,
+        backoff_s: float = 0.2,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if retries < 0:
+            raise ValueError("retries must be >= 0")
+        self.base_url = base_url.rstrip("/")
+        self.terminal_id = terminal_id
+        self._token = token
+        self.timeout = (connect_timeout, read_timeout)
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self._sleep = sleep
+        self._owns_session = session is None
+        self._session = session if session is not None else requests.Session()
+        self._user_agent = _user_agent()
+
+    def __repr__(self) -> str:  # without the token
+        return f"{type(self).__name__}({self.base_url!r}, terminal_id={self.terminal_id!r})"
+
+    def close(self) -> None:
+        """Close the connection pool, if this client created it."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @staticmethod
+    def new_idempotency_key() -> str:
+        """A fresh key for one intended operation; keep it for its retries and replays."""
+        return str(uuid.uuid4())
+
+    # --- plumbing -----------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        json: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        *,
+        read: bool = False,
+    ) -> Any:
+        """Send one call, retrying when safe; the decoded JSON reply or a GatewayError.
+
+        `read` marks a POST that changes nothing, so it may be retried.
+        """
+        retry_safe = read or method in ("GET", "HEAD") or idempotency_key is not None
+        attempts = 1 + (self.retries if retry_safe else 0)
+        headers = {
+            "X-Terminal-Id": self.terminal_id,
+            "Authorization": f"Bearer {self._token}",
+            "User-Agent": self._user_agent,
+            "Accept": "application/json",
+        }
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key  # the same on every retry
+        for attempt in range(1, attempts + 1):
+            try:
+                resp = self._session.request(
+                    method,
+                    self.base_url + path,
+                    json=json,
+                    headers=headers,
+                    timeout=self.timeout,
+                    allow_redirects=False,  # a redirect would turn a POST into a GET
+                )
+            except _TRANSIENT as exc:
+                reason = type(exc).__name__
+                if attempt == attempts:
+                    raise GatewayUnavailable(
+                        f"{method} {path}: {reason} after {attempt} attempt(s)"
+                    ) from exc
+                self._backoff(method, path, reason, attempt, attempts, None)
+                continue
+            except requests.RequestException as exc:
+                # Not transient (bad URL, bad configuration): retrying cannot help.
+                raise GatewayUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
+            if (resp.status_code in RETRYABLE_STATUS and attempt < attempts
+                    and _error_code(_decode(resp)) != ErrorCode.DEPARTMENT_UNAVAILABLE):
+                self._backoff(
+                    method,
+                    path,
+                    f"HTTP {resp.status_code}",
+                    attempt,
+                    attempts,
+                    resp.headers.get("Retry-After"),
+                )
+                continue
+            return self._reply(method, path, resp, attempt)
+        raise AssertionError("unreachable")  # the loop always returns or raises
+
+    def _backoff(
+        self,
+        method: str,
+        path: str,
+        reason: str,
+        attempt: int,
+        attempts: int,
+        retry_after: str | None,
+    ) -> None:
+        delay = min(self.backoff_s * 2 ** (attempt - 1), MAX_RETRY_AFTER_S)
+        if retry_after is not None:
+            # Seconds only; the HTTP-date form is rare and falls back to backoff.
+            with contextlib.suppress(ValueError):
+                seconds = float(retry_after)
+                if math.isfinite(seconds):
+                    delay = min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+        log.warning(
+            "gateway %s %s: %s; retry %d/%d in %.2fs",
+            method,
+            path,
+            reason,
+            attempt,
+            attempts - 1,
+            delay,
+        )
+        self._sleep(delay)
+
+    def _reply(self, method: str, path: str, resp: requests.Response, attempt: int) -> Any:
+        status = resp.status_code
+        log.debug("gateway %s %s -> %d (attempt %d)", method, path, status, attempt)
+        if 200 <= status < 300:
+            data = _decode(resp)
+            if data is _INVALID:
+                raise GatewayProtocolError(f"{method} {path}: reply is not JSON", status=status)
+            return data
+        if status >= 500:
+            down = _error_code(_decode(resp)) == ErrorCode.DEPARTMENT_UNAVAILABLE
+            raise GatewayUnavailable(
+                f"{method} {path}: HTTP {status} after {attempt} attempt(s)",
+                status=status, code=ErrorCode.DEPARTMENT_UNAVAILABLE.value if down else None,
+            )
+        if 400 <= status < 500:
+            data = _decode(resp)
+            code = _error_code(data) or _STATUS_CODES.get(status, GatewayRejected.code)
+            # The gateway's message is left out: it is not ours to vouch for.
+            raise GatewayRejected(
+                f"{method} {path}: HTTP {status} {code}", code=code, status=status,
+                attempts_left=_attempts_left(data) if code == ErrorCode.CODE_WRONG else None,
+            )
+        raise GatewayProtocolError(f"{method} {path}: unexpected HTTP {status}", status=status)
+
+
+_INVALID = object()
+
+
+def _decode(resp: requests.Response) -> Any:
+    try:
+        return jsonlib.loads(resp.content)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return _INVALID
+
+
+def _attempts_left(data: Any) -> int | None:
+    error = data.get("error") if isinstance(data, dict) else None
+    left = error.get("attempts_left") if isinstance(error, dict) else None
+    return left if isinstance(left, int) and not isinstance(left, bool) and left >= 0 else None
+
+
+def _error_code(data: Any) -> str | None:
+    """error.code of an error reply, if it is there and looks like a code."""
+    error = data.get("error") if isinstance(data, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else None
