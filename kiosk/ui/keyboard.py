@@ -191,6 +191,7 @@ class Keyboard(QWidget):
         lay = self.layout_
         for spec_row in lay.pages[self.page]:
             row = QHBoxLayout()
+            self.rows.addLayout(row)  # first: what is added to it is the keyboard's at once
             row.setSpacing(lay.gap)
             row.addStretch(1)
             for spec in spec_row.split(" "):
@@ -200,10 +201,12 @@ class Keyboard(QWidget):
                     blank = QWidget()
                     blank.setFixedSize(width, lay.key_height)
                     row.addWidget(blank)
+                    blank.show()
                     continue
-                row.addWidget(self._key(key, width))
+                button = self._key(key, width)
+                row.addWidget(button)
+                button.show()  # a child added to a shown keyboard stays hidden otherwise
             row.addStretch(1)
-            self.rows.addLayout(row)
         self.rows.addStretch(1)
         widest = max(sum(_parse(s)[1] for s in r.split(" ")) for p in lay.pages.values()
                      for r in p)

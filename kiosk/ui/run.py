@@ -23,8 +23,9 @@ from kiosk.journey import Journey
 from kiosk.journey.host import ManualClock
 from kiosk.services.contract import Service
 from kiosk.ui.bridge import QtHost
+from kiosk.ui.simpanel import DemoPhone, SimControls
 from kiosk.ui.theme import DESIGN_SIZE
-from kiosk.ui.window import KioskWindow, SimControls
+from kiosk.ui.window import KioskWindow
 
 HEALTH_CHECK_S = 15.0
 
@@ -48,6 +49,8 @@ class Kiosk:
     window: KioskWindow
     host: QtHost
     journey: Journey
+    # The demo citizen's phone (simulated terminals only): SMS codes, a wallet.
+    phone: DemoPhone | None = None
 
 
 def has_display() -> bool:
@@ -84,13 +87,18 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
     """The window and journey of ``terminal``, not yet shown."""
     cfg = terminal.config
     reader = terminal.devices["card_reader"]
+    phone: DemoPhone | None = getattr(terminal, "demo_phone", None)
     sim = None
     if isinstance(reader, SimulatedCardReader):
-        sim = SimControls(reader.card_keys, reader.insert, reader.remove)
+        sim = SimControls(reader.card_keys, reader.insert, reader.remove, phone)
+    elif phone is not None:
+        sim = SimControls([], lambda _card: None, lambda: None, phone)
     services = terminal.services
     window = KioskWindow(cfg.terminal.languages, terminal.simulated_devices,
                          {s.id: s.titles for s in services}, sim)
     host = QtHost(window, clock=clock)
+    if sim is not None:
+        sim.background = host.run_in_background  # the phone talks HTTP: never on the UI thread
     journey = Journey(host=host, services=services, devices=terminal.devices,
                       gateway=terminal.gateway, face_verifier=terminal.face_verifier,
                       kept_prints=terminal.kept_prints,
@@ -101,7 +109,7 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
     application().installEventFilter(window)
     for device in terminal.devices.values():
         device.subscribe(host.device_status)
-    return Kiosk(window, host, journey)
+    return Kiosk(window, host, journey, phone)
 
 
 def watch_backend(kiosk: Kiosk, gateway: GatewayClient) -> QTimer:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -203,7 +203,7 @@ class FormScreen(Screen):
         if isinstance(editor, QLineEdit):
             editor.end(False)
         if scroll:
-            self.scroll.ensureWidgetVisible(editor, 0, SIZES.gap)
+            self._reveal(editor)
 
     @property
     def current(self) -> QLineEdit | QPlainTextEdit | None:
@@ -212,7 +212,20 @@ class FormScreen(Screen):
     def on_shown(self) -> None:
         editor = self.current
         if editor is not None:
-            self.scroll.ensureWidgetVisible(editor, 0, SIZES.gap)
+            self._reveal(editor)
+
+    def _reveal(self, editor: QWidget) -> None:
+        """Scroll so the whole field (and its error) shows, not just its cursor
+        (which is all QScrollArea.ensureWidgetVisible guarantees for a text field)."""
+        cell = editor.parentWidget() or editor
+        bar = self.scroll.verticalScrollBar()
+        top = cell.mapTo(self.scroll.widget(), QPoint(0, 0)).y() - SIZES.gap // 2
+        bottom = top + cell.height() + SIZES.gap
+        seen = self.scroll.viewport().height()
+        if top < bar.value():
+            bar.setValue(top)
+        elif bottom > bar.value() + seen:
+            bar.setValue(min(top, bottom - seen))
 
     def _typed(self, text: str) -> None:
         editor = self.current

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -20,18 +21,11 @@ from kiosk.i18n import LANGUAGE_NAMES, t
 from kiosk.identity.frames import Frame
 from kiosk.journey import View
 from kiosk.ui.screens import SCREENS, FaceScreen, Screen
+from kiosk.ui.simpanel import SimControls, sim_panel
 from kiosk.ui.theme import SIZES, stylesheet
 from kiosk.ui.widgets import action_button, clear, connect_action, label
 
-
-class SimControls:
-    """What the demo's simulation panel can do: put a demo card in, take it out."""
-
-    def __init__(self, cards: Sequence[str], insert: Callable[[str], None],
-                 remove: Callable[[], None]) -> None:
-        self.cards = list(cards)
-        self.insert = insert
-        self.remove = remove
+__all__ = ["IdleOverlay", "KioskWindow", "SimControls"]
 
 
 class KioskWindow(QWidget):
@@ -50,6 +44,12 @@ class KioskWindow(QWidget):
         self.service_titles = service_titles
         self.view: View | None = None
         self.screen: Screen | None = None
+        # What the citizen typed on the screen on show, kept while the same
+        # step shows the same data (a language switch redraws, it does not reset).
+        self.draft: dict[str, Any] = {}
+        self._draft_key: tuple | None = None
+        if sim is not None:
+            sim.changed.connect(self._sim_changed)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
@@ -80,8 +80,7 @@ class KioskWindow(QWidget):
 
     def render(self, view: View) -> None:
         previous, self.view = self.view, view
-        def tr(key: str, **values: Any) -> str:
-            return t(key, view.lang, **values)
+        tr = self._tr(view)
         same_screen = previous is not None and _without_idle(previous) == _without_idle(view)
         if not same_screen:
             self._render_top(view, tr)
@@ -92,8 +91,12 @@ class KioskWindow(QWidget):
                 for child in bar.findChildren(QWidget):
                     if not child.isVisible():
                         child.show()
+            key = _draft_key(view)
+            if key != self._draft_key:
+                self._draft_key, self.draft = key, {}
             screen = SCREENS[view.screen]()
             screen.setObjectName(f"screen:{view.screen}")
+            screen.draft = self.draft
             screen.acted.connect(self.acted)
             screen.render(view, tr)
             self.stack.addWidget(screen)
@@ -103,7 +106,29 @@ class KioskWindow(QWidget):
                 self.screen.setParent(None)  # gone from findChild at once, not later
                 self.screen.deleteLater()
             self.screen = screen
+            # Lay it out now (twice: wrapped text settles its height once it has
+            # its width), so what is drawn and photographed is final at once.
+            for _ in range(2):
+                QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            screen.on_shown()
+            if view.screen == "otp" and self.sim is not None:
+                self.sim.refresh_phone()  # the code the step just sent
+        elif self.screen is not None:
+            self.screen.shown_again()
         self.overlay.render(view.idle_seconds_left, tr)
+
+    @staticmethod
+    def _tr(view: View) -> Callable[..., str]:
+        def tr(key: str, **values: Any) -> str:
+            return t(key, view.lang, **values)
+        return tr
+
+    def _sim_changed(self) -> None:
+        if self.view is not None:
+            self._render_bottom(self.view, self._tr(self.view))
+            for child in self.bottom.findChildren(QWidget):
+                if not child.isVisible():
+                    child.show()
 
     def show_frame(self, frame: Frame, overlay: Mapping[str, Any]) -> bool:
         if isinstance(self.screen, FaceScreen) and self.view is not None:
@@ -161,30 +186,21 @@ class KioskWindow(QWidget):
             connect_action(b, self.acted.emit)
             self.bottom_row.addWidget(b)
         self.bottom_row.addStretch(1)
-        if self.sim is not None and view.screen in ("attract", "insert_card", "done", "error"):
-            panel = QFrame()
-            panel.setProperty("role", "simpanel")
-            panel.setMaximumHeight(SIZES.bar_height)
-            row = QHBoxLayout(panel)
-            row.setContentsMargins(16, 8, 16, 8)
-            hint = label(tr("sim.insert"), "muted")
-            hint.setWordWrap(False)
-            row.addWidget(hint)
-            for card in self.sim.cards:
-                b = QPushButton(card, objectName=f"sim:insert:{card}")
-                b.setProperty("role", "sim")
-                b.setMinimumWidth(0)
-                b.clicked.connect(lambda _=False, c=card: self.sim.insert(c))
-                row.addWidget(b)
-            remove = QPushButton(tr("sim.remove"), objectName="sim:remove")
-            remove.setProperty("role", "sim")
-            remove.clicked.connect(lambda _=False: self.sim.remove())
-            row.addWidget(remove)
-            self.bottom_row.addWidget(panel)
+        if self.sim is not None:
+            panel = sim_panel(self.sim, view, tr)
+            if panel is not None:
+                self.bottom_row.addWidget(panel, 1 if view.screen == "otp" else 0)
 
 
 def _without_idle(view: View) -> tuple:
     return (view.screen, view.lang, repr(view.data), view.service_id, view.step)
+
+
+def _draft_key(view: View) -> tuple:
+    """Views that share what was typed: the same step showing the same data, in
+    whatever language. When the step shows new data (a form with errors), the
+    view's own values count again."""
+    return (view.service_id, view.step_id, view.screen, repr(view.data))
 
 
 class IdleOverlay(QWidget):
