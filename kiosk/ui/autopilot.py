@@ -12,6 +12,7 @@ import json
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtTest import QTest
@@ -19,8 +20,10 @@ from PySide6.QtWidgets import QPushButton
 
 from kiosk.journey import SessionReport, View
 from kiosk.ui.run import Kiosk
+from kiosk.ui.screens_forms import FormScreen
 
 PREFERRED_CARD = "C0000001"
+PHONE_POLL_MS = 250  # how often the citizen looks at their phone for the SMS
 
 
 @dataclass
@@ -58,6 +61,11 @@ class Autopilot(QObject):
         self._printed_before = self._printed()
         self._face_shot = False
         self._face_name = "face"
+        self._forms: dict[str | None, int] = {}  # times each form was submitted
+        self._printed_steps: set[str | None] = set()
+        self._paying: str | None = None
+        self._sms_seen: int | None = None  # SMS on the phone before ours came
+        self._codes_typed: set[str | None] = set()  # steps we typed a code on
         kiosk.host.viewed.connect(self._on_view)
         kiosk.host.framed.connect(self._on_frame)
         kiosk.host.ended.connect(self._on_end)
@@ -67,6 +75,11 @@ class Autopilot(QObject):
         self._guard.start(int(timeout_s * 1000))
 
     def start(self) -> None:
+        phone = self.kiosk.phone
+        if phone is not None:  # what is on the phone already is not our code
+            self.kiosk.host.run_in_background(
+                phone.messages, lambda m, e: setattr(self, "_sms_seen",
+                                                     len(m) if e is None and m else 0))
         self.kiosk.journey.start()
 
     # ----- what the citizen sees, and does --------------------------------------
@@ -96,11 +109,116 @@ class Autopilot(QObject):
             self.result.reason = str(view.data.get("message"))
             self._tap_later("act:cancel")
             return
+        handler = {"form": self._on_form, "otp": self._on_otp, "choose": self._on_choose,
+                   "review": self._on_review, "payment": self._on_payment,
+                   "result": self._on_result, "kept": self._on_kept}.get(view.screen)
+        if handler is not None:
+            handler(view)
+            return
         target = plan.get(view.screen)
         if view.screen == "attract":
             self._started = True
         if target:
             self._tap_later(target)
+
+    # ----- the screens of docs/screens.md ------------------------------------------------
+
+    def _on_form(self, view: View) -> None:
+        refused = [str(f["name"]) for f in view.data.get("fields", []) if f.get("error")]
+        if refused and self._forms.get(view.step_id):
+            self._finish("failed", f"form refused: {', '.join(refused)}")
+            return
+        self._forms[view.step_id] = self._forms.get(view.step_id, 0) + 1
+        QTimer.singleShot(self.tap_delay_ms, lambda: self._fill_form(view))
+
+    def _fill_form(self, view: View) -> None:
+        """Fill each required field that is empty with its example, on the
+        on-screen keyboard as a citizen types, then send the form."""
+        screen = self.kiosk.window.screen
+        if self.finished or not isinstance(screen, FormScreen):
+            return
+        for f in view.data.get("fields", []):
+            name = str(f["name"])
+            if not f.get("required", True) or screen.values.get(name):
+                continue
+            if f.get("kind") == "choice":
+                options = f.get("options") or []
+                if options:
+                    self._tap(f"opt:{name}:{options[0]['value']}")
+                continue
+            editor = screen.editors.get(name)
+            if editor is None:
+                continue
+            QTest.mouseClick(editor, Qt.MouseButton.LeftButton)  # this field, please
+            for char in str(f.get("example") or ""):
+                taps = screen.keyboard.taps_for(char)
+                if taps is None:  # no key for it (a Chinese example): typed in as is
+                    screen._typed(char)
+                for key in taps or []:
+                    self._tap(key)
+        self._shoot(f"{view.step_id}-form-filled" if view.step_id else "form-filled")
+        self._tap("act:submit_form")
+
+    def _on_otp(self, view: View) -> None:
+        if view.data.get("error") and view.step_id in self._codes_typed:
+            self._finish("failed", f"code refused: {view.data['error']}")
+            return
+        if self.kiosk.phone is None:
+            self._finish("failed", "no demo phone to read the code from")
+            return
+        self._look_at_phone()
+
+    def _look_at_phone(self) -> None:
+        phone = self.kiosk.phone
+        if self.finished or phone is None:
+            return
+        self.kiosk.host.run_in_background(phone.messages, self._read_sms)
+
+    def _read_sms(self, messages: Any, error: BaseException | None) -> None:
+        shown = self.kiosk.window.view
+        if self.finished or shown is None or shown.screen != "otp":
+            return
+        seen = self._sms_seen or 0
+        fresh = [m for m in (messages or [])[seen:] if m.get("code")] if error is None else []
+        if not fresh:
+            QTimer.singleShot(PHONE_POLL_MS, self._look_at_phone)
+            return
+        self._sms_seen = len(messages)
+        self._codes_typed.add(shown.step_id)
+        for digit in str(fresh[-1]["code"]):
+            self._tap(f"key:{digit}")
+
+    def _on_choose(self, view: View) -> None:
+        d = view.data
+        usable = [o["value"] for o in d.get("options", []) if not o.get("disabled")]
+        if not usable:
+            self._finish("failed", "nothing to choose")
+        elif not d.get("multi"):
+            self._tap_later(f"act:pick:{usable[0]}")
+        elif not d.get("selected"):
+            self._tap_later(f"act:toggle:{usable[0]}")
+        else:
+            self._tap_later("act:confirm")
+
+    def _on_review(self, view: View) -> None:
+        self._tap_later("act:confirm")
+
+    def _on_payment(self, view: View) -> None:
+        payment = str(view.data.get("payment_id"))
+        if view.data.get("status", "pending") != "pending" or self._paying == payment:
+            return  # paid with the wallet: the step moves on when the gateway says so
+        self._paying = payment
+        self._tap_later("sim:pay")
+
+    def _on_result(self, view: View) -> None:
+        if view.data.get("can_print") and view.step_id not in self._printed_steps:
+            self._printed_steps.add(view.step_id)
+            self._tap_later("act:print")
+        else:
+            self._tap_later("act:finish")
+
+    def _on_kept(self, view: View) -> None:
+        self._tap_later("act:print_kept")
 
     def _on_frame(self) -> None:
         if not self._face_shot and not self.finished:
