@@ -489,7 +489,7 @@ def test_the_countdown_keeps_its_deadline_across_a_language_switch(qtbot, kiosk)
     assert kiosk.window.screen.deadline == deadline
 
 
-def test_pay_with_wallet_pays_off_the_ui_thread(qtbot, kiosk, phone) -> None:
+def test_pay_with_wallet_pays_off_the_ui_thread(qtbot, kiosk, phone, tmp_path) -> None:
     view = views("en")[6]
     kiosk.window.render(view)
     tap(qtbot, kiosk, "sim:pay")
@@ -498,6 +498,8 @@ def test_pay_with_wallet_pays_off_the_ui_thread(qtbot, kiosk, phone) -> None:
     [(payment_id, thread)] = phone.paid
     assert payment_id == "PAY-20260312-0001"
     assert thread != threading.main_thread().name
+    kiosk.window.grab().save(str(tmp_path / "paid-with-wallet-en.png"))
+    check_layout(kiosk.window, "paid with the wallet")
     assert kiosk.window.findChild(QPushButton, "sim:pay") is None  # paid: once is enough
 
 
@@ -509,11 +511,15 @@ def test_no_wallet_button_once_the_payment_is_over(qtbot, kiosk) -> None:
 # ----- the demo phone ----------------------------------------------------------------------
 
 
-def test_the_phone_shows_the_sms_when_the_code_screen_appears(qtbot, kiosk, phone) -> None:
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_phone_shows_the_sms_when_the_code_screen_appears(qtbot, kiosk, phone, lang,
+                                                              tmp_path) -> None:
     phone.send("482913")
-    kiosk.window.render(views("en")[1])
+    kiosk.window.render(views(lang)[1])
     qtbot.waitUntil(lambda: "482913" in kiosk.window.findChild(QLabel, "SimPhone").text(),
                     timeout=5_000)
+    kiosk.window.grab().save(str(tmp_path / f"otp-sms-{lang}.png"))
+    check_layout(kiosk.window, f"otp with an SMS/{lang}")
     phone.send("777111")
     tap(qtbot, kiosk, "sim:phone")
     qtbot.waitUntil(lambda: "777111" in kiosk.window.findChild(QLabel, "SimPhone").text(),

@@ -94,8 +94,8 @@ def _option(o: Mapping[str, Any], multi: bool, selected: bool, lang_text: Any) -
         amount = label(money(o["amount"], o.get("currency")), "optionamount", align=RIGHT)
         amount.setWordWrap(False)
         card.row.addWidget(amount, 0, Qt.AlignmentFlag.AlignVCenter)
-    if not multi:  # a tap picks it and goes on
-        chevron = label("›", "optionamount")
+    if not multi and not disabled:  # a tap picks it and goes on
+        chevron = label("›", "amount")
         chevron.setWordWrap(False)
         card.row.addWidget(chevron, 0, Qt.AlignmentFlag.AlignVCenter)
     for w in card.findChildren(QWidget):

@@ -219,8 +219,9 @@ class FormScreen(Screen):
         (which is all QScrollArea.ensureWidgetVisible guarantees for a text field)."""
         cell = editor.parentWidget() or editor
         bar = self.scroll.verticalScrollBar()
-        top = cell.mapTo(self.scroll.widget(), QPoint(0, 0)).y() - SIZES.gap // 2
-        bottom = top + cell.height() + SIZES.gap
+        top = cell.mapTo(self.scroll.widget(), QPoint(0, 0)).y()
+        bottom = top + cell.height()
+        top -= SIZES.gap // 2  # a little of what is above, so it reads as a list
         seen = self.scroll.viewport().height()
         if top < bar.value():
             bar.setValue(top)

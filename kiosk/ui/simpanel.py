@@ -10,6 +10,7 @@ sandbox. Its calls are HTTP, so they run off the UI thread.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from html import escape
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -147,11 +148,16 @@ def _phone(sim: SimControls, view: View, tr: Callable[..., str]) -> QWidget:
             row.addWidget(_sim_button(tr("ui.sim.pay"), "sim:pay", lambda: sim.pay(payment_id)))
     else:
         sms = sim.last_sms
-        text = str(sms.get("text") or sms.get("code") or "") if sms else tr("ui.sim.phone_empty")
         shown = QLabel(objectName="SimPhone")
         shown.setWordWrap(True)
-        shown.setText(text)
-        shown.setToolTip(text)
+        if sms:
+            # The code large, then the message as the phone shows it.
+            code, text = str(sms.get("code") or ""), str(sms.get("text") or "")
+            shown.setTextFormat(Qt.TextFormat.RichText)
+            shown.setText(f"<span style='font-size:{SIZES.body}px; font-weight:bold'>"
+                          f"{escape(code)}</span>&nbsp;&nbsp; {escape(text)}")
+        else:
+            shown.setText(tr("ui.sim.phone_empty"))
         row.addWidget(shown, 1)
         row.addWidget(_sim_button(tr("ui.sim.phone_check"), "sim:phone", sim.refresh_phone))
     return box

@@ -189,7 +189,8 @@ class KioskWindow(QWidget):
         if self.sim is not None:
             panel = sim_panel(self.sim, view, tr)
             if panel is not None:
-                self.bottom_row.addWidget(panel, 1 if view.screen == "otp" else 0)
+                # On the code screen the phone's message takes what room there is.
+                self.bottom_row.addWidget(panel, 8 if view.screen == "otp" else 0)
 
 
 def _without_idle(view: View) -> tuple:
