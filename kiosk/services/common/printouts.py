@@ -23,6 +23,7 @@ from kiosk.documents.slips import (
     render_proof_of_life,
     render_receipt,
 )
+from kiosk.i18n import has
 from kiosk.services.common.citizen import card_of, service_id
 from kiosk.services.contract import StepContext
 from kiosk.services.steps.pay import PAID_KEY
@@ -80,11 +81,19 @@ def application_slip() -> Render:
             department=department, service=service, application_number=number,
             submitted_at=datetime.now().replace(microsecond=0),
             collect_from=date.fromisoformat(str(found["collect_from"])),
-            collect_place=f"document.place.{found.get('collect_place', 'dsi_service_centre')}",
+            collect_place=_place(found.get("collect_place")),
             terminal_id=ctx.terminal_id)
         return render_application_slip(doc, ctx.session.lang), _job(ctx, "slip", number)
 
     return render
+
+
+def _place(place: Any) -> str:
+    """The collection place as a text key: the gateway names a known place by id;
+    anything else (a free text) is the Bureau's service centre, where applications
+    are collected."""
+    key = f"document.place.{place}"
+    return key if isinstance(place, str) and has(key) else "document.place.dsi_service_centre"
 
 
 def proof_of_life_slip() -> Render:

@@ -5,8 +5,8 @@ from kiosk.services.steps import Field
 
 SERVICE = registry_certificate(
     "dsaj.commercial-registration",
-    number=Field("registration_number", "dsaj.registration_number", kind="digits",
-                 max_length=8, example="12345"),
+    number=Field("registration_number", "dsaj.registration_number", max_length=16,
+                 example="12345(SO)"),
     found_label="dsaj.company_name", found_key="company_name",
     lines=[("document.label.registration_number", "registration_number"),
            ("document.label.company_name", "company_name"),

@@ -6,7 +6,7 @@ from kiosk.services.steps import Field
 SERVICE = registry_certificate(
     "dsaj.property-registration",
     number=Field("property_number", "dsaj.property_number", kind="digits", max_length=8,
-                 example="22817"),
+                 example="22001"),
     found_label="dsaj.property_description", found_key="property_description",
     lines=[("document.label.property_number", "property_number"),
            ("document.label.property_description", "property_description"),

@@ -13,14 +13,16 @@ from typing import Any
 from kiosk.services.common import money, printouts
 from kiosk.services.common.citizen import records
 from kiosk.services.common.flows import identify, service
-from kiosk.services.common.texts import Text
+from kiosk.services.common.texts import Text, localised
 from kiosk.services.contract import Service, StepContext
 from kiosk.services.steps import (
+    Choose,
     CollectKept,
     Field,
     Finish,
     Form,
     Lookup,
+    Option,
     Pay,
     Print,
     Review,
@@ -32,26 +34,43 @@ def registry_certificate(service_id: str, *, number: Field, found_label: str, fo
                          lines: list[tuple[str, str]]) -> Service:
     """``lines``: (label text key, key in the submit result) printed on the certificate."""
 
+    def suggested(ctx: StepContext) -> dict[str, str]:
+        # The registry knows the entries the citizen is party to: offer the first.
+        found = records(ctx).get("suggestions", [])
+        return {number.name: str(found[0][number.name])} if found else {}
+
     def entered(ctx: StepContext) -> dict[str, str]:
         return ctx.session.data["entry"]
 
+    def chosen(ctx: StepContext) -> dict[str, Any]:
+        wanted = ctx.session.data["option"]
+        return next(o for o in records(ctx)["options"] if str(o["id"]) == wanted)
+
     def due(ctx: StepContext) -> list[tuple[Text, Decimal]]:
-        return [(o["label"], money.amount(o["fee"])) for o in records(ctx).get("options", [])]
+        return [(chosen(ctx)["label"], money.amount(chosen(ctx)["fee"]))]
 
     def printed(ctx: StepContext) -> list[tuple[str, str]]:
         done: dict[str, Any] = printouts.result(ctx)
-        return [(label, str(done.get(key, ""))) for label, key in lines]
+        return [(label, localised(done.get(key, ""), ctx.session.lang)) for label, key in lines]
 
     return service(service_id, "C P R", "online", (
         *identify(face=False),
         CollectKept(done="done.take_certificate"),
-        Form(id="entry", title="dsaj.entry_title", fields=(number,), result_key="entry"),
-        Lookup(params=entered),
+        Lookup(),
+        Form(id="entry", title="dsaj.entry_title", fields=(number,), result_key="entry",
+             prefill=suggested),
+        Lookup(id="find", params=entered),
+        Choose(id="option", title="dsaj.choose_certificate", result_key="option",
+               auto_single=True,
+               options=lambda ctx: [Option(str(o["id"]), o["label"],
+                                           amount=money.amount(o["fee"]))
+                                    for o in records(ctx).get("options", [])]),
         Review(rows=lambda ctx: [(number.label, entered(ctx)[number.name]),
-                                 (found_label, str(records(ctx).get(found_key, "")))],
+                                 (found_label, records(ctx).get(found_key, "")),
+                                 ("review.applying_for", chosen(ctx)["label"])],
                total=lambda ctx: sum((a for _, a in due(ctx)), Decimal(0))),
         Pay(due=due),
-        Submit(form=entered),
+        Submit(form=lambda ctx: {**entered(ctx), "option": ctx.session.data["option"]}),
         Print(id="print", render=printouts.certificate(f"service.{service_id}", printed)),
         Finish(message="done.take_certificate"),
     ))

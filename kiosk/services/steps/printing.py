@@ -11,6 +11,8 @@ technician reprint it.
 from __future__ import annotations
 
 import concurrent.futures
+import logging
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +24,7 @@ from kiosk.services.contract import Step, StepContext, device_of
 from kiosk.services.errors import message_for
 
 PRINT_TIMEOUT_S = 180.0
+log = logging.getLogger(__name__)
 
 
 class PrintFailed(Exception):
@@ -107,6 +110,11 @@ class Print(Step):
 
     def _failed(self, ctx: StepContext, error: BaseException) -> None:
         if not isinstance(error, PrintFailed):
+            if not isinstance(error, DeviceError):
+                # A rendering bug: worth where it happened, but not its message,
+                # which may quote what was being printed (a name).
+                log.error("print %s failed: %s at\n%s", self.id, type(error).__name__,
+                          "".join(traceback.format_tb(error.__traceback__)))
             ctx.fail(message_for(error), retry=True)
             return
         ctx.session.data[self._kept_key()] = error.reference
