@@ -5,6 +5,7 @@ from __future__ import annotations
 from kiosk.services.common import printouts
 from kiosk.services.common.citizen import records
 from kiosk.services.common.flows import identify, listed, service
+from kiosk.services.common.texts import localised
 from kiosk.services.contract import StepContext
 from kiosk.services.steps import Choose, Finish, Lookup, Option, Print, Submit
 
@@ -16,7 +17,8 @@ def _loans(ctx: StepContext) -> list[Option]:
 
 
 def _renewed(ctx: StepContext) -> list[tuple[str, str]]:
-    return [("document.label.due_on", f"{loan['due_on']}  {loan['loan_id']}")
+    return [("document.label.due_on",
+             f"{loan['due_on']} · {localised(loan['title'], ctx.session.lang)}")
             for loan in printouts.result(ctx).get("renewed", [])]
 
 

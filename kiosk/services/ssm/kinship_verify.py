@@ -9,6 +9,7 @@ from __future__ import annotations
 from kiosk.i18n import all_languages
 from kiosk.services.common import printouts
 from kiosk.services.common.flows import identify, service
+from kiosk.services.common.texts import localised
 from kiosk.services.contract import StepContext
 from kiosk.services.ssm.family import member, members, relation
 from kiosk.services.steps import Choose, Lookup, ShowResult, Submit
@@ -35,6 +36,6 @@ SERVICE = service("ssm.kinship-verify", "C F", "online", (
                tone=lambda ctx: "ok" if _verified(ctx) else "warning",
                render=printouts.confirmation(
                    "document.confirmation.kinship",
-                   lambda ctx: [("document.label.relation", str(printouts.result(ctx).get(
-                       "relation", "")))])),
+                   lambda ctx: [("document.label.relation", localised(
+                       relation(member(ctx)), ctx.session.lang))])),
 ))
