@@ -37,8 +37,8 @@ def walk(journey: Journey, host: ManualHost, terminal: Any, service_id: str, *,
         while len(host.reports) == reports:
             view = host.view
             if view is last:
-                host.pump(lambda: host.view is not last or len(host.reports) > reports,
-                          timeout=timeout)
+                host.pump(lambda shown=last: host.view is not shown
+                          or len(host.reports) > reports, timeout=timeout)
                 continue
             last = view
             kind, data = view.screen, view.data
@@ -58,8 +58,8 @@ def walk(journey: Journey, host: ManualHost, terminal: Any, service_id: str, *,
                 journey.act("submit_form", {f["name"]: f["value"] or f.get("example", "")
                                             for f in data["fields"]})
             elif kind == "otp":
-                host.pump(lambda: len([m for m in phone.messages() if m.get("code")])
-                          > seen_codes, timeout=timeout)
+                host.pump(lambda before=seen_codes: len(
+                    [m for m in phone.messages() if m.get("code")]) > before, timeout=timeout)
                 seen_codes = len([m for m in phone.messages() if m.get("code")])
                 journey.act("submit_code", phone.last_code())
             elif kind == "payment":
