@@ -27,7 +27,8 @@ from kiosk.ui.autopilot import Autopilot
 from kiosk.ui.keyboard import LATIN, PIN
 from kiosk.ui.run import build_kiosk
 from kiosk.ui.screen_base import say
-from kiosk.ui.screens_forms import FormScreen, OtpScreen
+from kiosk.ui.screens_forms import FormScreen
+from kiosk.ui.screens_otp import OtpScreen
 from kiosk.ui.screens_results import qr_modules
 from kiosk.ui.simpanel import SimControls
 from kiosk.ui.theme import DESIGN_SIZE, PALETTE, TEXT_PAIRS, contrast_ratio
@@ -379,6 +380,29 @@ def test_every_character_an_address_or_e_mail_needs_has_a_key(qtbot, kiosk) -> N
     assert form_screen(kiosk).keyboard.taps_for("陳") is None  # Chinese input: not yet
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_long_choices_are_never_cut(qtbot, kiosk, lang, tmp_path) -> None:
+    names = [tri("行政公職局", "Serviços de Administração e Função Pública",
+                 "Public Administration and Civil Service Bureau"),
+             tri("法務局", "Direcção dos Serviços de Assuntos de Justiça",
+                 "Legal Affairs Bureau"),
+             tri("交通事務局", "Direcção dos Serviços para os Assuntos de Tráfego",
+                 "Transport Bureau"),
+             tri("文化局", "Instituto Cultural", "Cultural Affairs Bureau")]
+    field = {"name": "department", "label": tri("部門", "Serviço", "Department"),
+             "kind": "choice", "value": "", "required": True, "max_length": 10,
+             "options": [{"value": f"d{i}", "label": n} for i, n in enumerate(names)]}
+    kiosk.window.render(View("form", lang, {"title": FORM["title"], "fields": [field]},
+                             SERVICE, "feedback", 2, 6))
+    kiosk.window.grab().save(str(tmp_path / f"long-choices-{lang}.png"))
+    viewport = form_screen(kiosk).scroll.viewport()
+    for i in range(len(names)):
+        b = kiosk.window.findChild(QPushButton, f"opt:department:d{i}")
+        left = b.mapTo(viewport, QPoint(0, 0)).x()
+        assert left >= 0 and left + b.width() <= viewport.width(), (lang, b.text())
+        assert b.width() >= b.sizeHint().width(), (lang, b.text())
+
+
 def test_the_form_shown_again_with_errors_shows_the_step_values(qtbot, kiosk) -> None:
     view = views("en")[0]
     kiosk.window.render(view)
@@ -641,6 +665,8 @@ def test_say_picks_the_language_or_the_key() -> None:
     assert say("110.00", "en") == "110.00"
     assert say("nav.ok", "pt", lambda key: t(key, "pt")) == "OK"
     assert say(None, "en") == ""
+    # Not a text key where a label should be one: shown as given, not a broken screen.
+    assert say("TF01000001", "en", lambda key: t(key, "en")) == "TF01000001"
 
 
 def test_the_latin_layout_has_no_key_twice() -> None:

@@ -8,6 +8,7 @@ switch or an idle warning never loses it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -24,10 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.i18n import DEFAULT_LANGUAGE
+from kiosk.i18n import DEFAULT_LANGUAGE, has
 from kiosk.journey import View
 from kiosk.ui.theme import SIZES
 from kiosk.ui.widgets import action_button, clear, connect_action, label
+
+log = logging.getLogger(__name__)
 
 Tr = Callable[..., str]
 CENTER = Qt.AlignmentFlag.AlignCenter
@@ -47,7 +50,11 @@ def say(item: Any, lang: str, tr: Tr | None = None) -> str:
     if item is None:
         return ""
     if tr is not None:
-        return tr(str(item))
+        if has(str(item)):
+            return tr(str(item))
+        # A label that is no text key breaks docs/screens.md; the citizen still
+        # sees the screen (with the text as given) rather than an error.
+        log.warning("view label %r is not a text key: shown as it is", item)
     return str(item)
 
 

@@ -2,8 +2,8 @@
 
 This module holds the screens of the journey's frame (attract, language,
 catalog, card, face, messages, quantity) and ``SCREENS``, every kind by name;
-the kinds of docs/screens.md live beside it (screens_forms, screens_choose,
-screens_results).
+the kinds of docs/screens.md live beside it (screens_forms, screens_otp,
+screens_choose, screens_results).
 
 A screen holds no state of its own beyond what it draws: the journey decides
 what is shown, the screen only renders it in the citizen's language.
@@ -32,7 +32,8 @@ from kiosk.journey import View
 from kiosk.services.contract import Need
 from kiosk.ui.screen_base import CENTER, Screen, Tr, buttons
 from kiosk.ui.screens_choose import ChooseScreen, ReviewScreen
-from kiosk.ui.screens_forms import FormScreen, OtpScreen
+from kiosk.ui.screens_forms import FormScreen
+from kiosk.ui.screens_otp import OtpScreen
 from kiosk.ui.screens_results import PaymentScreen, ResultScreen
 from kiosk.ui.theme import PALETTE, SIZES
 from kiosk.ui.widgets import Illustration, action_button, label

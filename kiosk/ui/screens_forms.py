@@ -1,4 +1,4 @@
-"""Screens the citizen types on: a form (with the on-screen keyboard) and a code.
+"""The form screen: fields above, the on-screen keyboard below them.
 
 What is typed lives in the screen's ``draft`` (kept by the window across
 redraws of the same step), so switching language mid-form loses nothing.
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
@@ -19,20 +19,22 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from kiosk.journey import View
-from kiosk.ui.keyboard import DIGITS, LATIN, PHONE, PIN, Keyboard, Layout
-from kiosk.ui.screen_base import CENTER, Screen, Tr, scroller
-from kiosk.ui.theme import FONT_FAMILIES, PALETTE, SIZES
-from kiosk.ui.widgets import Illustration, action_button, label, repolish
+from kiosk.ui.keyboard import DIGITS, LATIN, PHONE, Keyboard, Layout
+from kiosk.ui.screen_base import Screen, Tr, scroller
+from kiosk.ui.theme import FONT_FAMILIES, SIZES
+from kiosk.ui.widgets import label, repolish
 
 TEXT_KINDS = ("text", "digits", "phone", "email", "multiline")
 KEYBOARDS: dict[str, Layout] = {"digits": DIGITS, "phone": PHONE}
 LABEL_WIDTH = 460
+SIDE_WIDTH = 640  # the note, the hint and "Continue", beside the keyboard
+# The width of the fields' column: the screen's, less margins, labels and scroll bar.
+CHOICE_ROOM = 1920 - 4 * SIZES.margin - LABEL_WIDTH - 3 * SIZES.gap - 20
 
 
 def tap_button(text: str, name: str, role: str = "") -> QPushButton:
@@ -88,9 +90,14 @@ class FormScreen(Screen):
         self.keyboard.typed.connect(self._typed)
         self.keyboard.erased.connect(self._erased)
         self.keyboard.entered.connect(self._entered)
-        self.keyboard.setVisible(bool(self.editors))
         bottom.addWidget(holder)
-        side = QVBoxLayout()
+        if not self.editors:  # only choices: no keyboard, and its room to the fields
+            holder.hide()
+            holder.setFixedHeight(0)
+        side_box = QWidget(objectName="FormSide")
+        side_box.setMaximumWidth(SIDE_WIDTH)
+        side = QVBoxLayout(side_box)
+        side.setContentsMargins(0, 0, 0, 0)
         side.setSpacing(SIZES.gap)
         if d.get("note"):
             side.addWidget(label(self.label_text(d["note"], tr), "muted", name="FormNote"))
@@ -99,8 +106,13 @@ class FormScreen(Screen):
         self.submit = tap_button(tr("ui.form.submit"), "act:submit_form", "primary")
         self.submit.clicked.connect(self._submit)
         side.addWidget(self.submit)
-        bottom.addLayout(side, 1)
+        if not self.editors:
+            bottom.addStretch(1)
+        bottom.addWidget(side_box, 1)
         self.body.addLayout(bottom)
+        # A form shown anew reads from the top; one shown again (its errors, or a
+        # language switch mid-typing) opens where the citizen has to look.
+        self.reveal = bool(self.draft.get("current")) or any(f.get("error") for f in self.fields)
         self._set_current(self.draft.get("current") or self._first_current(), scroll=False)
 
     # ----- fields ----------------------------------------------------------------------
@@ -160,14 +172,25 @@ class FormScreen(Screen):
         group = QButtonGroup(row)
         group.setExclusive(True)
         name = f["name"]
-        for i, option in enumerate(f.get("options", [])):
-            b = tap_button(self.label_text(option["label"], tr),
-                           f"opt:{name}:{option['value']}", "choiceopt")
+        options = list(f.get("options", []))
+        texts = [self.label_text(o["label"], tr) for o in options]
+        # As many columns as the longest option leaves room for: a button's text
+        # is never cut (a department's full name takes a row of its own).
+        font = QFont(list(FONT_FAMILIES))
+        font.setPixelSize(SIZES.body)
+        font.setBold(True)  # as wide as it gets: the chosen one is bold
+        widest = max((QFontMetrics(font).horizontalAdvance(x) for x in texts), default=0)
+        button = widest + 2 * 28 + 2 * 3 + 8  # padding, border, a little air
+        columns = max(1, min(3, (CHOICE_ROOM + grid.spacing()) // (button + grid.spacing())))
+        for i, (option, text) in enumerate(zip(options, texts, strict=True)):
+            b = tap_button(text, f"opt:{name}:{option['value']}", "choiceopt")
             b.setCheckable(True)
             b.setChecked(option["value"] == value)
             b.clicked.connect(lambda _=False, v=option["value"]: self.values.__setitem__(name, v))
             group.addButton(b)
-            grid.addWidget(b, i // 3, i % 3)
+            grid.addWidget(b, i // columns, i % columns)
+        for c in range(columns):
+            grid.setColumnStretch(c, 1)
         return row
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
@@ -211,7 +234,7 @@ class FormScreen(Screen):
 
     def on_shown(self) -> None:
         editor = self.current
-        if editor is not None:
+        if editor is not None and self.reveal:
             self._reveal(editor)
 
     def _reveal(self, editor: QWidget) -> None:
@@ -256,115 +279,3 @@ class FormScreen(Screen):
     def _submit(self) -> None:
         self.acted.emit("submit_form", {f["name"]: self.values.get(f["name"], "")
                                         for f in self.fields})
-
-
-class CodeBoxes(QWidget):
-    """One box per digit of the code: the next one to fill is outlined."""
-
-    BOX = (100, 124)
-    GAP = 16
-
-    def __init__(self, length: int) -> None:
-        super().__init__(objectName="Code")
-        self.length = length
-        self.text = ""
-        self.setFixedSize(length * self.BOX[0] + (length - 1) * self.GAP, self.BOX[1])
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-
-    def set_text(self, text: str) -> None:
-        self.text = text
-        self.setAccessibleName(" ".join(text))
-        self.update()
-
-    def paintEvent(self, event: Any) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        font = QFont(list(FONT_FAMILIES))
-        font.setPixelSize(SIZES.title + 8)
-        font.setBold(True)
-        p.setFont(font)
-        w, h = self.BOX
-        for i in range(self.length):
-            box = QRectF(i * (w + self.GAP) + 2, 2, w - 4, h - 4)
-            current = i == len(self.text)
-            colour = PALETTE.primary if current or i < len(self.text) else PALETTE.border
-            p.setPen(QPen(QColor(colour), 5 if current else 3))
-            p.setBrush(QColor(PALETTE.selected_bg if current else PALETTE.card))
-            p.drawRoundedRect(box, 14, 14)
-            if i < len(self.text):
-                p.setPen(QColor(PALETTE.text))
-                p.drawText(box, CENTER, self.text[i])
-        p.end()
-
-
-class OtpScreen(Screen):
-    """The code sent by SMS: six boxes, a big digit pad, "send it again"."""
-
-    def build(self, view: View, tr: Tr) -> None:
-        d = view.data
-        self.tr = tr
-        self.length = int(d.get("length") or 6)
-        row = QHBoxLayout()
-        row.setSpacing(SIZES.gap * 3)
-        left = QVBoxLayout()
-        left.setSpacing(SIZES.gap)
-        left.addStretch(1)
-        left.addWidget(Illustration("phone", 120))
-        left.addWidget(label(tr("ui.otp.title"), "title"))
-        left.addWidget(label(tr("ui.otp.sent", phone=self.value_text(d.get("phone_masked"))),
-                             "body", name="OtpSentTo"))
-        self.boxes = CodeBoxes(self.length)
-        left.addWidget(self.boxes)
-        self.error = self.label_text(d["error"], tr) if d.get("error") else ""
-        self.status = label(self.error, "fielderror", name="OtpStatus")
-        left.addWidget(self.status)
-        if d.get("attempts_left") is not None:
-            left.addWidget(label(tr("ui.otp.attempts_left", count=d["attempts_left"]), "muted",
-                                 name="OtpAttempts"))
-        resend = action_button(tr("ui.otp.resend"), "resend")
-        left.addWidget(resend, 0, Qt.AlignmentFlag.AlignLeft)
-        left.addStretch(1)
-        row.addLayout(left, 1)
-        self.pad = Keyboard(PIN, tr, name="Pad")
-        self.pad.typed.connect(self._typed)
-        self.pad.erased.connect(self._erased)
-        row.addWidget(self.pad, 0, Qt.AlignmentFlag.AlignVCenter)
-        self.body.addLayout(row, 1)
-        self._show_code()
-
-    @property
-    def code(self) -> str:
-        return str(self.draft.get("code", ""))
-
-    def _show_code(self) -> None:
-        self.boxes.set_text(self.code)
-        checking = bool(self.draft.get("checking"))
-        self.pad.setEnabled(not checking)
-        if checking:
-            self.status.setProperty("role", "muted")
-            self.status.setText(self.tr("ui.otp.checking"))
-            repolish(self.status)
-
-    def _typed(self, digit: str) -> None:
-        if self.draft.get("checking") or len(self.code) >= self.length or not digit.isdigit():
-            return
-        self.draft["code"] = self.code + digit
-        if len(self.code) == self.length:
-            self.draft["checking"] = True
-        self._show_code()
-        if self.draft.get("checking"):
-            self.acted.emit("submit_code", self.code)
-
-    def _erased(self) -> None:
-        if not self.draft.get("checking"):
-            self.draft["code"] = self.code[:-1]
-            self._show_code()
-
-    def shown_again(self) -> None:
-        """The step showed this very view again (the same answer twice): type anew."""
-        if self.draft.get("checking"):
-            self.draft.update(code="", checking=False)
-            self.status.setProperty("role", "fielderror")
-            self.status.setText(self.error)
-            repolish(self.status)
-            self._show_code()

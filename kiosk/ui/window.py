@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -22,10 +23,12 @@ from kiosk.identity.frames import Frame
 from kiosk.journey import View
 from kiosk.ui.screens import SCREENS, FaceScreen, Screen
 from kiosk.ui.simpanel import SimControls, sim_panel
-from kiosk.ui.theme import SIZES, stylesheet
+from kiosk.ui.theme import FONT_FAMILIES, SIZES, stylesheet
 from kiosk.ui.widgets import action_button, clear, connect_action, label
 
 __all__ = ["IdleOverlay", "KioskWindow", "SimControls"]
+
+TITLE_WIDTH = 760  # the most the service title takes of the top bar
 
 
 class KioskWindow(QWidget):
@@ -151,8 +154,16 @@ class KioskWindow(QWidget):
             where = QVBoxLayout()
             where.addStretch(1)
             titles = self.service_titles.get(view.service_id, {})
-            where.addWidget(label(titles.get(view.lang, ""),
-                                  align=Qt.AlignmentFlag.AlignCenter, name="ServiceTitle"))
+            title = label(titles.get(view.lang, ""), align=Qt.AlignmentFlag.AlignCenter,
+                          name="ServiceTitle")
+            # One line where there is room for it (a long Portuguese title wrapped
+            # at its own hint width crowded the bar); two when there is not.
+            font = QFont(list(FONT_FAMILIES))
+            font.setPixelSize(SIZES.body)
+            font.setBold(True)
+            title.setMinimumWidth(min(QFontMetrics(font).horizontalAdvance(title.text()) + 8,
+                                      TITLE_WIDTH))
+            where.addWidget(title)
             where.addWidget(label(tr("nav.step", step=view.step, steps=view.steps),
                                   align=Qt.AlignmentFlag.AlignCenter, name="StepLabel"))
             where.addStretch(1)
