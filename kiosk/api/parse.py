@@ -80,7 +80,8 @@ def boolean(obj: dict[str, Any], name: str, where: str) -> bool:
 
 
 def optional_string(obj: dict[str, Any], name: str, where: str) -> str | None:
-    return None if obj.get(name) is None else string(obj, name, where)
+    """A field that is there, and either null or a string."""
+    return None if field(obj, name, where) is None else string(obj, name, where)
 
 
 def one_of(obj: dict[str, Any], name: str, where: str, allowed: frozenset[str]) -> str:
