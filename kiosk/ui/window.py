@@ -52,7 +52,9 @@ class KioskWindow(QWidget):
         self.draft: dict[str, Any] = {}
         self._draft_key: tuple | None = None
         if sim is not None:
-            sim.changed.connect(self._sim_changed)
+            # Queued: the panel is redrawn after the tap that changed it has been
+            # handled, never under the button being released.
+            sim.changed.connect(self._sim_changed, Qt.ConnectionType.QueuedConnection)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
