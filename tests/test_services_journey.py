@@ -68,3 +68,12 @@ def test_every_service_completes(service_id: str, host, journey, terminal, sandb
         # A service that changes something did it exactly once, with one key.
         assert len({t["idempotency_key"] for t in mine if t["path"].endswith("/submit")}) <= 1
     json.dumps(done.screens)
+
+
+def test_slips_show_texts_in_the_citizens_language(host, journey, terminal, sandbox) -> None:
+    walk(journey, host, terminal, "ssm.kinship-verify", lang="pt")
+    (pdf,) = _printed(terminal)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "{" not in text and "zh-Hant" not in text  # no raw three-language record
+    assert "Cônjuge" in text or "Filho" in text

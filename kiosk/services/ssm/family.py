@@ -11,8 +11,13 @@ from kiosk.services.steps import Option
 
 
 def relation(item: dict[str, Any]) -> dict[str, str] | str:
-    key = f"family.relation.{item.get('relation')}"
-    return all_languages(key) if has(key) else str(item.get("relation", ""))
+    """The relation as the citizen reads it: the gateway's three-language text, or a
+    known relation id."""
+    found = item.get("relation", "")
+    if isinstance(found, dict):
+        return found
+    key = f"family.relation.{found}"
+    return all_languages(key) if has(key) else str(found)
 
 
 def members(ctx: StepContext, *, verified_only: bool) -> list[Option]:
