@@ -56,6 +56,7 @@ def test_voucher_journey_through_the_ui(qtbot, kiosk, terminal, sandbox) -> None
     tap(qtbot, kiosk, "act:start")
     tap(qtbot, kiosk, "act:choose_lang:en")
     assert t("catalog.title", "en") in visible_texts(kiosk)
+    tap(qtbot, kiosk, "act:department:ssm")
     tap(qtbot, kiosk, "act:service:ssm.voucher-print")
     tap(qtbot, kiosk, f"sim:insert:{CARD}")
     with qtbot.waitSignal(kiosk.host.framed, timeout=10_000):
@@ -82,6 +83,7 @@ def test_voucher_journey_through_the_ui(qtbot, kiosk, terminal, sandbox) -> None
 def test_idle_timeout_wipes_the_session(qtbot, kiosk, terminal, clock) -> None:
     tap(qtbot, kiosk, "act:start")
     tap(qtbot, kiosk, "act:choose_lang:pt")
+    tap(qtbot, kiosk, "act:department:ssm")
     tap(qtbot, kiosk, "act:service:ssm.voucher-print")
     tap(qtbot, kiosk, f"sim:insert:{CARD}")
     wait_screen(qtbot, kiosk, "quantity")
@@ -106,6 +108,7 @@ def test_language_switch_on_every_screen(qtbot, kiosk) -> None:
     for lang in ("pt", "en", "zh-Hant"):
         tap(qtbot, kiosk, f"act:set_lang:{lang}")
         assert t("catalog.title", lang) in visible_texts(kiosk)
+    tap(qtbot, kiosk, "act:department:ssm")
     tap(qtbot, kiosk, "act:service:ssm.voucher-print")
     tap(qtbot, kiosk, "act:set_lang:pt")
     assert t("card.insert", "pt") in visible_texts(kiosk)
@@ -120,6 +123,7 @@ def test_every_screen_renders_in_every_language(qtbot, kiosk, lang, tmp_path) ->
         View("attract", lang, {"notice": "card.removed"}),
         View("language", lang, {"languages": LANGUAGES}),
         View("catalog", lang, {"catalog": kiosk.journey.catalog()}),
+        View("catalog", lang, {"catalog": kiosk.journey.catalog(), "department": "safp"}),
         View("insert_card", lang, {"message": "card.insert"}, "ssm.voucher-print", "read_card",
              1, 6),
         View("progress", lang, {"message": "wait.printing"}, "ssm.voucher-print", "print", 5, 6),
@@ -147,3 +151,31 @@ def test_every_screen_renders_in_every_language(qtbot, kiosk, lang, tmp_path) ->
         for button in kiosk.window.findChildren(QPushButton):
             if button.isVisible():
                 assert button.height() >= 60 and button.width() >= 60, button.objectName()
+
+
+def test_a_department_down_greys_out_its_online_services(qtbot, kiosk, terminal,
+                                                         sandbox) -> None:
+    import requests
+
+    from kiosk.ui.run import watch_backend
+
+    down = requests.post(f"{sandbox.url}/_sandbox/faults",
+                         json={"department": "fss", "mode": "down"}, timeout=5)
+    assert down.ok, down.text
+    timer = watch_backend(kiosk, terminal.gateway)
+    try:
+        qtbot.waitUntil(lambda: kiosk.journey.departments_down == {"fss"}, timeout=10_000)
+        tap(qtbot, kiosk, "act:start")
+        tap(qtbot, kiosk, "act:choose_lang:en")
+        tap(qtbot, kiosk, "act:department:fss")
+        assert not kiosk.window.findChild(QPushButton, "act:service:fss.benefit-status")\
+            .isEnabled()
+        # Proof of life queues rather than turning the pensioner away.
+        assert kiosk.window.findChild(QPushButton, "act:service:fss.proof-of-life").isEnabled()
+        tile = kiosk.window.findChild(QPushButton, "act:service:fss.benefit-status")
+        assert any(t("unavailable.department", "en") in line for line in tile.texts)
+        requests.delete(f"{sandbox.url}/_sandbox/faults", timeout=5)
+        timer.timeout.emit()
+        qtbot.waitUntil(lambda: not kiosk.journey.departments_down, timeout=10_000)
+    finally:
+        timer.stop()

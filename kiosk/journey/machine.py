@@ -124,6 +124,8 @@ class Journey:
             self._show("catalog", {})
         elif action == "service" and self._screen[0] == "catalog":
             self._open_service(str(value))
+        elif action == "department" and self._screen[0] == "catalog":
+            self._show("catalog", {"department": str(value)})
         elif action == "retry" and self._screen[0] == "error" and self.step is not None:
             self._enter_step()
         elif action == "finish":

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 ENTRY_POINT_GROUP = "kiosk.services"
+# The departments of the catalog, in the government's own order (SERVICES.md);
+# a third party's new department comes after them.
+KNOWN_DEPARTMENTS = ("dsi", "ssm", "fss", "ias", "fp", "dsf", "safp", "dsaj", "ic", "dsat")
 
 
 class Need(StrEnum):

@@ -100,7 +100,10 @@ class Autopilot(QObject):
         plan = {
             "attract": None if self._started else "act:start",
             "language": f"act:choose_lang:{self.lang}",
-            "catalog": f"act:service:{self.service_id}",
+            # The service's department tab first, unless it is the one shown.
+            "catalog": (f"act:service:{self.service_id}"
+                        if view.data.get("department") == self.service_id.split(".")[0]
+                        else f"act:department:{self.service_id.split('.')[0]}"),
             "insert_card": f"sim:insert:{self.card}",
             "quantity": "act:confirm",
             "done": "sim:remove",

@@ -104,7 +104,8 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
                       kept_prints=terminal.kept_prints,
                       trust=terminal.trust, terminal_id=cfg.terminal.id,
                       languages=cfg.terminal.languages,
-                      default_lang=lang or cfg.terminal.default_language, timeouts=cfg.session)
+                      default_lang=lang or cfg.terminal.default_language, timeouts=cfg.session,
+                      hours=cfg.service_hours)
     host.attach(journey)
     application().installEventFilter(window)
     for device in terminal.devices.values():
@@ -115,10 +116,16 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
 def watch_backend(kiosk: Kiosk, gateway: GatewayClient) -> QTimer:
     """Check the gateway now and every ``HEALTH_CHECK_S``; the catalog follows."""
 
+    def probe() -> frozenset[str]:
+        gateway.health()
+        return frozenset(d for d, state in gateway.departments_status().items()
+                         if state != "up")
+
+    def seen(down: frozenset[str] | None, error: BaseException | None) -> None:
+        kiosk.journey.set_backend_online(error is None, down if error is None else None)
+
     def check() -> None:
-        kiosk.host.run_in_background(
-            gateway.health,
-            lambda _r, error: kiosk.journey.set_backend_online(error is None))
+        kiosk.host.run_in_background(probe, seen)
 
     timer = QTimer(kiosk.host)
     timer.timeout.connect(check)

@@ -18,7 +18,6 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -29,8 +28,8 @@ from PySide6.QtWidgets import (
 from kiosk.i18n import LANGUAGE_NAMES, t
 from kiosk.identity.frames import Frame
 from kiosk.journey import View
-from kiosk.services.contract import Need
 from kiosk.ui.screen_base import CENTER, Screen, Tr, buttons
+from kiosk.ui.screens_catalog import CatalogScreen
 from kiosk.ui.screens_choose import ChooseScreen, ReviewScreen
 from kiosk.ui.screens_forms import FormScreen
 from kiosk.ui.screens_otp import OtpScreen
@@ -70,38 +69,6 @@ class LanguageScreen(Screen):
         self.body.addLayout(row)
         self.body.addWidget(label(tr("language.note"), "muted", align=CENTER))
         self.body.addStretch(2)
-
-
-class CatalogScreen(Screen):
-    def build(self, view: View, tr: Tr) -> None:
-        self.body.addWidget(label(tr("catalog.title"), "title"))
-        catalog = view.data.get("catalog", [])
-        if not catalog:
-            self.centred(label(tr("catalog.empty"), "body", align=CENTER))
-            return
-        grid = QGridLayout()
-        grid.setSpacing(SIZES.gap)
-        row = 0
-        for dept in sorted({s.department for s, _ in catalog}):
-            grid.addWidget(label(tr(f"department.{dept}"), "department"), row, 0, 1, 3)
-            row += 1
-            for col, (service, avail) in enumerate(s for s in catalog if s[0].department == dept):
-                needs = " · ".join(tr(f"need.{n.value}") for n in sorted(service.needs, key=_order))
-                lines = [service.title(view.lang), tr("catalog.needs", needs=needs)]
-                if not avail.available:
-                    lines.append(f"{tr('catalog.unavailable')}: {tr(avail.reason)}")
-                b = action_button("\n".join(lines), "service", service.id, role="service")
-                b.setEnabled(avail.available)
-                grid.addWidget(b, row + col // 3, col % 3)
-            row += 1 + (len(catalog) - 1) // 3
-        for col in range(3):
-            grid.setColumnStretch(col, 1)
-        self.body.addLayout(grid)
-        self.body.addStretch(1)
-
-
-def _order(need: Need) -> int:
-    return list(Need).index(need)
 
 
 class MessageScreen(Screen):

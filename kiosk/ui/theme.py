@@ -164,6 +164,12 @@ QPushButton[role="keyenter"] {{ background: {p.primary}; color: {p.on_primary};
   border-color: {p.primary}; font-weight: bold; font-size: {s.small}px; }}
 QPushButton[role="keyenter"]:pressed {{ background: {p.primary_dark}; }}
 QPushButton:disabled[role="pinkey"] {{ color: {p.disabled_text}; background: {p.disabled_bg}; }}
+QPushButton[role="dept"] {{ text-align: left; padding: 0; min-height: 0;
+  background: {p.card}; border: 2px solid {p.border}; }}
+QPushButton[role="dept"][selected="true"] {{ background: {p.primary}; border-color: {p.primary}; }}
+QLabel[role="depttab"] {{ font-size: {s.small}px; font-weight: bold; color: {p.primary}; }}
+QPushButton[role="dept"][selected="true"] QLabel[role="depttab"] {{ color: {p.on_primary}; }}
+QLabel[role="tilewarning"] {{ font-size: {s.small}px; font-weight: bold; color: {p.danger}; }}
 QPushButton[role="option"] {{ text-align: left; padding: 0; min-height: 0;
   background: {p.card}; color: {p.text}; border: 2px solid {p.border}; font-weight: normal; }}
 QPushButton[role="option"][selected="true"] {{ border: 4px solid {p.primary};

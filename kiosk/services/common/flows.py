@@ -4,11 +4,11 @@ print a certificate) are shared."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from kiosk.i18n import all_languages
+from kiosk.i18n import LANGUAGES, all_languages
 from kiosk.services.common import money
 from kiosk.services.common.citizen import records
 from kiosk.services.common.texts import Text, localised
@@ -77,13 +77,20 @@ def bills(list_key: str, id_key: str, title: Callable[[dict[str, Any]], Text],
     return options
 
 
-def chosen_total(list_key: str, id_key: str, chosen_key: str
+def as_label(text: Text) -> dict[str, str]:
+    """A department's text as a label: a plain string (a plate, a bill number) reads
+    the same in every language."""
+    return dict(text) if isinstance(text, Mapping) else {lang: str(text) for lang in LANGUAGES}
+
+
+def chosen_total(list_key: str, id_key: str, chosen_key: str,
+                 title: Callable[[dict[str, Any]], Text]
                  ) -> Callable[[StepContext], list[tuple[Text, Decimal]]]:
-    """What the chosen bills cost, as Pay's items."""
+    """What the chosen bills cost, as Pay's items labelled with their titles."""
 
     def due(ctx: StepContext) -> list[tuple[Text, Decimal]]:
         chosen = set(ctx.session.data.get(chosen_key, []))
-        return [(str(item[id_key]), money.amount(item["amount"]))
+        return [(as_label(title(item)), money.amount(item["amount"]))
                 for item in records(ctx).get(list_key, []) if str(item[id_key]) in chosen]
 
     return due
@@ -94,7 +101,7 @@ def pay_bills(service_id: str, *, list_key: str, id_key: str, form_key: str, cho
               lines: Callable[[dict[str, Any]], Sequence[Text]],
               render: Render) -> Service:
     """Find what the citizen owes, let them choose, pay, submit, print the receipt."""
-    due = chosen_total(list_key, id_key, "chosen")
+    due = chosen_total(list_key, id_key, "chosen", title)
     return service(service_id, "C P R", "online", (
         *identify(face=False),
         CollectKept(done="done.take_receipt"),
