@@ -1,13 +1,12 @@
 """繳納稅款 · Pagamento de impostos · Pay a tax bill."""
 
-from kiosk.services.common import money, printouts
+from kiosk.services.common import printouts
 from kiosk.services.common.flows import pay_bills
 
 SERVICE = pay_bills(
     "dsf.tax-payment", list_key="bills", id_key="bill_id", form_key="bill_ids",
     choose_title="dsf.choose_bills",
     title=lambda bill: bill["tax"],
-    lines=lambda bill: [f"{bill['year']} · MOP {money.text(money.amount(bill['amount']))}",
-                        str(bill["due_on"])],
+    lines=lambda bill: [str(bill["year"]), str(bill["due_on"])],
     render=printouts.receipt(),
 )
