@@ -114,3 +114,19 @@ def terminal(kiosk_home: Path, sandbox: SandboxServer):
     term = build_terminal(fast_config(), backend_url=sandbox.url)
     yield term
     term.close()
+
+
+@pytest.fixture
+def host():
+    """A Qt-free host for the journey: work runs on threads, the test pumps the results."""
+    from kiosk.journey import ManualHost
+
+    return ManualHost()
+
+
+@pytest.fixture
+def journey(host, terminal):
+    """The terminal's journey on the attract screen."""
+    j = journey_for(terminal, host)
+    j.start()
+    return j

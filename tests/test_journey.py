@@ -16,17 +16,6 @@ from tests.conftest import fast_config, journey_for
 CARD = "C0000001"
 
 
-@pytest.fixture
-def host() -> ManualHost:
-    return ManualHost()
-
-
-@pytest.fixture
-def journey(host: ManualHost, terminal) -> Journey:
-    j = journey_for(terminal, host)
-    j.start()
-    return j
-
 
 def on(host: ManualHost, screen: str) -> None:
     host.pump(lambda: host.views[-1].screen == screen)

@@ -12,25 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from kiosk.journey import Journey, ManualHost
 from kiosk.offline.kept_prints import KeptState
 from kiosk.sandbox import db as sandbox_db
-from tests.conftest import journey_for
 from tests.test_journey import CARD, on, to_service
-
-
-@pytest.fixture
-def host() -> ManualHost:
-    return ManualHost()
-
-
-@pytest.fixture
-def journey(host: ManualHost, terminal) -> Journey:
-    j = journey_for(terminal, host)
-    j.start()
-    return j
 
 
 def _printed_text(pdf: Path) -> str:

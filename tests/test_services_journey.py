@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from kiosk.journey import Journey, ManualHost
 from kiosk.services.registry import load_services
-from tests.conftest import journey_for
 from tests.service_driver import walk
 
 SERVICES = sorted(load_services().services)
@@ -29,17 +27,6 @@ PRINTS = {
     "ic.library-loans": 1, "ic.library-card": 1, "dsat.vehicle-tax": 1, "dsat.traffic-fines": 1,
 }
 
-
-@pytest.fixture
-def host() -> ManualHost:
-    return ManualHost()
-
-
-@pytest.fixture
-def journey(host: ManualHost, terminal) -> Journey:
-    j = journey_for(terminal, host)
-    j.start()
-    return j
 
 
 def _printed(terminal) -> list[Path]:
