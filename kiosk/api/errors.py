@@ -36,11 +36,15 @@ class GatewayError(Exception):
 
     code: str = "gateway_error"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 retry_after_s: float | None = None):
         super().__init__(message)
         if code is not None:
             self.code = code
         self.status = status
+        # The reply's Retry-After in seconds, if it had one: when to try again
+        # (the outbox's sync worker waits at least this long).
+        self.retry_after_s = retry_after_s
 
 
 class GatewayUnavailable(GatewayError):
@@ -64,9 +68,9 @@ class GatewayRejected(GatewayError):
 
     def __init__(
         self, message: str, *, code: str | None = None, status: int,
-        attempts_left: int | None = None,
+        attempts_left: int | None = None, retry_after_s: float | None = None,
     ):
-        super().__init__(message, code=code, status=status)
+        super().__init__(message, code=code, status=status, retry_after_s=retry_after_s)
         # With code_wrong: how many more codes the citizen may try.
         self.attempts_left = attempts_left
 

@@ -202,6 +202,7 @@ class Transport:
             raise GatewayUnavailable(
                 f"{method} {path}: HTTP {status} after {attempt} attempt(s)",
                 status=status, code=ErrorCode.DEPARTMENT_UNAVAILABLE.value if down else None,
+                retry_after_s=_retry_after_s(resp.headers.get("Retry-After")),
             )
         if 400 <= status < 500:
             data = _decode(resp)
@@ -210,11 +211,21 @@ class Transport:
             raise GatewayRejected(
                 f"{method} {path}: HTTP {status} {code}", code=code, status=status,
                 attempts_left=_attempts_left(data) if code == ErrorCode.CODE_WRONG else None,
+                retry_after_s=_retry_after_s(resp.headers.get("Retry-After")),
             )
         raise GatewayProtocolError(f"{method} {path}: unexpected HTTP {status}", status=status)
 
 
 _INVALID = object()
+
+
+def _retry_after_s(header: str | None) -> float | None:
+    """Retry-After in seconds (the HTTP-date form is rare here: ignored)."""
+    try:
+        seconds = float(header) if header is not None else math.nan
+    except ValueError:
+        return None
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
 def _decode(resp: requests.Response) -> Any:
