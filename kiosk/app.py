@@ -7,11 +7,13 @@ terminal uses. Everything below it is handed what it needs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kiosk.api.client import GatewayClient
+from kiosk.api.errors import GatewayError, GatewayRejected, GatewayUnavailable
 from kiosk.config import Config, ConfigError, data_dir
 from kiosk.devices.alerts import DeviceAlerts
 from kiosk.devices.base import Device
@@ -24,8 +26,10 @@ from kiosk.identity.face import FaceVerifier, SimulatedFaceVerifier
 from kiosk.identity.verify import TrustStore, TrustStoreError
 from kiosk.offline.kept_prints import KeptPrints
 from kiosk.offline.keys import KeyFileError, load_or_create_key
+from kiosk.offline.outbox import Outbox, OutboxItem
 from kiosk.offline.sealed import Sealer
 from kiosk.offline.store import open_state
+from kiosk.offline.sync import Deliver, PermanentDeliveryError, TransientDeliveryError
 from kiosk.sandbox.demo import DEMO_CITIZENS, portrait_jpeg
 from kiosk.sandbox.issuer import demo_profile, sandbox_trust_store
 from kiosk.sandbox.phone import SandboxPhone
@@ -53,6 +57,8 @@ class Terminal:
     demo_phone: SandboxPhone | None = None
     # Conditions field staff must see to (paper low, paper out, a device offline).
     alerts: DeviceAlerts | None = None
+    # Transactions done while the gateway could not take them, until delivered.
+    outbox: Outbox | None = None
 
     @property
     def simulated_devices(self) -> list[str]:
@@ -96,19 +102,74 @@ def trust_store(config: Config) -> TrustStore:
         raise ConfigError(str(e)) from None
 
 
-def kept_prints(config: Config, home: Path) -> KeptPrints:
-    """The printouts kept after a failed print, sealed with the terminal's key."""
+def _sealer(home: Path) -> Sealer:
     try:
-        key = load_or_create_key(home / "keys" / "data.key")
+        return Sealer(load_or_create_key(home / "keys" / "data.key"))
     except KeyFileError as e:
         raise ConfigError(f"the terminal's data key: {e}") from None
-    kept = KeptPrints(open_state(home / "state" / "terminal.db"), Sealer(key),
+
+
+def kept_prints(config: Config, home: Path) -> KeptPrints:
+    """The printouts kept after a failed print, sealed with the terminal's key."""
+    kept = KeptPrints(open_state(home / "state" / "terminal.db"), _sealer(home),
                       keep_days=config.printing.keep_days)
     expired = kept.expire()
     if expired:
         log.info("erased %d kept printout(s) older than %g days", expired,
                  config.printing.keep_days)
     return kept
+
+
+def outbox(config: Config, home: Path, *, resume: bool = True) -> Outbox:
+    """The queue of transactions to deliver: the same state file and key as the
+    kept printouts (its own connection, so the sync worker writes beside the
+    journey). ``resume=False`` to look without taking items from a running kiosk."""
+    return Outbox(open_state(home / "state" / "terminal.db"), _sealer(home), resume=resume)
+
+
+# Refusals that say nothing about the item itself: the terminal's credential, or
+# "too many requests". Retried later rather than filed as dead letters.
+_NOT_THE_ITEMS_FAULT = frozenset({"unauthorized", "forbidden"})
+
+
+def outbox_delivery(gateway: GatewayClient) -> Deliver:
+    """How the sync worker delivers an outbox item: a submit with the item's
+    idempotency key, the gateway's errors sorted into retry-later and give-up.
+
+    The payload is ``{service_id, card_number, id_number, form, payment_id?,
+    otp_token?}``. Error texts name the call and the code, never the data.
+    """
+
+    def deliver(item: OutboxItem, payload: dict[str, Any]) -> object:
+        try:
+            return gateway.submit(payload["service_id"], payload["card_number"],
+                                  payload["id_number"], payload["form"],
+                                  idempotency_key=item.idempotency_key,
+                                  payment_id=payload.get("payment_id"),
+                                  otp_token=payload.get("otp_token"))
+        except GatewayUnavailable as e:  # unreachable, 5xx, the department down
+            raise TransientDeliveryError(f"{e.code}: {e}", retry_after_s=e.retry_after_s) from None
+        except GatewayRejected as e:
+            if e.status == 429 or e.code in _NOT_THE_ITEMS_FAULT:
+                raise TransientDeliveryError(f"{e.code}: {e}",
+                                             retry_after_s=e.retry_after_s) from None
+            raise PermanentDeliveryError(f"{e.code}: {e}") from None
+        except GatewayError as e:  # a malformed reply: the key makes asking again safe
+            raise TransientDeliveryError(f"{e.code}: {e}") from None
+        except KeyError as e:
+            raise PermanentDeliveryError(f"payload without {e.args[0]!r}") from None
+
+    return deliver
+
+
+def gateway_probe(gateway: GatewayClient) -> Callable[[], frozenset[str]]:
+    """The connectivity monitor's probe: the departments down; raises when the
+    gateway cannot be reached. Give it a client of its own with no retries."""
+
+    def probe() -> frozenset[str]:
+        return frozenset(d for d, s in gateway.departments_status().items() if s != "up")
+
+    return probe
 
 
 def build_terminal(config: Config, *, backend_url: str | None = None) -> Terminal:
@@ -140,7 +201,7 @@ def build_terminal(config: Config, *, backend_url: str | None = None) -> Termina
     alerts = DeviceAlerts(devices.values(), home / "state" / "alerts.json")
     return Terminal(config, home, url, gateway, devices, face_verifier(config), trust,
                     registry, registry.enabled(config.enabled_services), kept, sandbox, phone,
-                    alerts)
+                    alerts, outbox(config, home))
 
 
 def _option(config: Config, device: str, key: str, default: Any, kind: type) -> Any:

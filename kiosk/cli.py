@@ -77,10 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     from kiosk.cli_card import add_card_commands
     from kiosk.cli_face import add_face_commands
     from kiosk.cli_print import add_print_commands
+    from kiosk.cli_queue import add_queue_commands
 
     add_card_commands(sub)
     add_face_commands(sub)
     add_print_commands(sub)
+    add_queue_commands(sub)
     return p
 
 
