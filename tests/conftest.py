@@ -98,7 +98,7 @@ def journey_for(terminal, host, *, lang: str = "en"):
     cfg = terminal.config
     journey = Journey(host=host, services=terminal.services, devices=terminal.devices,
                       gateway=terminal.gateway, face_verifier=terminal.face_verifier,
-                      kept_prints=terminal.kept_prints,
+                      kept_prints=terminal.kept_prints, outbox=terminal.outbox,
                       trust=terminal.trust, terminal_id=cfg.terminal.id,
                       languages=cfg.terminal.languages, default_lang=lang,
                       timeouts=cfg.session, hours=cfg.service_hours)

@@ -24,7 +24,16 @@ class StepEntry:
         self.kept_prints = journey.kept_prints
         self.trust = journey.trust
         self.terminal_id = journey.terminal_id
+        self.outbox = journey.outbox
+        self.service = journey.service
         self.state: dict[str, Any] = {}
+
+    @property
+    def online(self) -> bool:
+        """Can the service's department be reached now (as far as the kiosk knows)?"""
+        j = self._j
+        return j.backend_online and not (self.service is not None
+                                         and self.service.department in j.departments_down)
 
     @property
     def live(self) -> bool:

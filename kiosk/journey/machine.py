@@ -25,6 +25,7 @@ from kiosk.journey.context import StepEntry
 from kiosk.journey.host import JourneyHost, Timer
 from kiosk.journey.views import SessionReport, View
 from kiosk.offline.kept_prints import KeptPrints
+from kiosk.offline.outbox import Outbox
 from kiosk.services.availability import Availability, availability
 from kiosk.services.contract import Service, Step
 from kiosk.services.errors import message_for
@@ -37,6 +38,7 @@ class Journey:
     def __init__(self, *, host: JourneyHost, services: Sequence[Service],
                  devices: Mapping[str, Device], gateway: Any, face_verifier: FaceVerifier,
                  kept_prints: KeptPrints, trust: TrustStore, terminal_id: str,
+                 outbox: Outbox | None = None,
                  languages: Sequence[str], default_lang: str,
                  timeouts: SessionConfig, hours: Mapping[str, str] | None = None,
                  clock: Callable[[], datetime] = datetime.now) -> None:
@@ -46,6 +48,7 @@ class Journey:
         self.gateway = gateway
         self.face_verifier = face_verifier
         self.kept_prints = kept_prints
+        self.outbox = outbox
         self.trust = trust
         self.terminal_id = terminal_id
         self.languages = tuple(languages)

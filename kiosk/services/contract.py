@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from kiosk.identity.frames import Frame
     from kiosk.identity.verify import TrustStore
     from kiosk.offline.kept_prints import KeptPrints
+    from kiosk.offline.outbox import Outbox
     from kiosk.session import Session
 
 T = TypeVar("T")
@@ -63,6 +64,12 @@ class StepContext(Protocol):
     face_verifier: FaceVerifier
     # Printouts that failed, kept sealed until they are printed.
     kept_prints: KeptPrints
+    # Transactions of ``queue`` services waiting for the network (None: no outbox).
+    outbox: Outbox | None
+    # The service being used.
+    service: Service | None
+    # Whether the service's department can be reached now, as far as the kiosk knows.
+    online: bool
     # The issuer CAs the terminal trusts, for card verification.
     trust: TrustStore
     terminal_id: str

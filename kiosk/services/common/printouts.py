@@ -136,10 +136,13 @@ def confirmation(title: str, rows: Rows, reference: Callable[[StepContext], str]
     def render(ctx: StepContext, media: str) -> tuple[bytes, str]:
         _, department, service = _names(ctx)
         ref = reference(ctx) if reference else submission(ctx).reference
+        queued = getattr(ctx.session.data.get("submission"), "status", "") == "queued"
         doc = ConfirmationSlip(department=department, service=service, title=title,
                                reference=ref, rows=tuple(rows(ctx)),
                                issued_at=datetime.now().replace(microsecond=0),
-                               terminal_id=ctx.terminal_id)
+                               terminal_id=ctx.terminal_id,
+                               note="document.confirmation.queued" if queued
+                               else "document.confirmation.keep")
         return render_confirmation(doc, ctx.session.lang, media), _job(ctx, "slip", ref)
 
     return render

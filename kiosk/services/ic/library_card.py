@@ -31,7 +31,8 @@ SERVICE = service("ic.library-card", "C F", "queue", (
     Submit(form=lambda ctx: dict(ctx.session.data["contact"])),
     Print(id="print", optional=True, render=printouts.confirmation(
         "document.confirmation.library_card",
-        lambda ctx: [("document.label.library_card", str(printouts.result(ctx).get(
-            "library_card_number", "")))])),
+        lambda ctx: [("document.label.library_card", str(number))
+                     for number in [printouts.result(ctx).get("library_card_number")]
+                     if number])),
     Finish(message="ic.registered", reference=lambda ctx: printouts.submission(ctx).reference),
 ))

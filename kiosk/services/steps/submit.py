@@ -1,20 +1,32 @@
-"""Send the citizen's request to the department's backend, exactly once in effect."""
+"""Send the citizen's request to the department's backend, exactly once in effect.
+
+A service whose offline policy is ``queue`` completes without the network: when
+the department cannot be reached (known beforehand, or found on trying), the
+request goes into the terminal's outbox under the same idempotency key, and
+the sync worker delivers it when the link is back; the citizen leaves with a
+reference and a slip that says it will be delivered.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from kiosk.api.errors import GatewayRejected
+from kiosk.api.errors import GatewayRejected, GatewayUnavailable
+from kiosk.api.models import Submission
 from kiosk.services.common.citizen import card_of, service_id
-from kiosk.services.contract import Step, StepContext
+from kiosk.services.contract import OfflinePolicy, Step, StepContext
 from kiosk.services.errors import message_for
 from kiosk.services.steps.otp import TOKEN_KEY
 from kiosk.services.steps.pay import PAYMENT_KEY
 
 log = logging.getLogger(__name__)
+# The status of a submission that waits in the outbox (the gateway's own are
+# "completed" and "accepted").
+QUEUED = "queued"
 
 Call = Callable[[StepContext, str], Any]
 FormOf = Callable[[StepContext], dict[str, Any]]
@@ -44,10 +56,34 @@ class Submit(Step):
     def _submit(self, ctx: StepContext, key: str) -> Any:
         card = card_of(ctx)
         form = self.form(ctx) if self.form else {}
-        return ctx.gateway.submit(service_id(ctx), card.card_number, card.id_number, form,
-                                  idempotency_key=key,
-                                  payment_id=ctx.session.data.get(PAYMENT_KEY),
-                                  otp_token=ctx.session.data.get(TOKEN_KEY))
+        payment_id = ctx.session.data.get(PAYMENT_KEY)
+        otp_token = ctx.session.data.get(TOKEN_KEY)
+        queueable = (ctx.outbox is not None and ctx.service is not None
+                     and ctx.service.offline is OfflinePolicy.QUEUE)
+        payload = {"service_id": service_id(ctx), "card_number": card.card_number,
+                   "id_number": card.id_number, "form": form, "payment_id": payment_id,
+                   "otp_token": otp_token}
+        if queueable and not ctx.online:  # no point waiting for timeouts first
+            return self._enqueue(ctx, key, payload)
+        try:
+            return ctx.gateway.submit(service_id(ctx), card.card_number, card.id_number, form,
+                                      idempotency_key=key, payment_id=payment_id,
+                                      otp_token=otp_token)
+        except GatewayUnavailable:
+            if not queueable:
+                raise
+            return self._enqueue(ctx, key, payload)
+
+    def _enqueue(self, ctx: StepContext, key: str, payload: dict[str, Any]) -> Submission:
+        assert ctx.outbox is not None and ctx.service is not None
+        department = ctx.service.department
+        # A reference the citizen can quote before the department has given its own.
+        reference = f"{department.upper()}-{date.today():%Y%m%d}-Q{key[:6].upper()}"
+        ctx.outbox.enqueue(service_id=service_id(ctx), department=department,
+                           idempotency_key=key, payload=payload,
+                           summary={"service_id": service_id(ctx), "reference": reference})
+        log.info("%s queued for delivery (department unreachable)", service_id(ctx))
+        return Submission(service_id(ctx), reference, QUEUED, {})
 
     def _done(self, ctx: StepContext, result: Any) -> None:
         ctx.session.data[self.result_key] = result

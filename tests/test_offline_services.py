@@ -1,0 +1,67 @@
+"""With the backend down, the queue services complete, and hand over a slip saying
+so; the request waits in the outbox and is delivered once when the link is back."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from kiosk.offline.outbox import State
+from tests.service_driver import walk
+
+QUEUED = ["fss.proof-of-life", "ias.proof-of-life", "fp.proof-of-life", "safp.feedback",
+          "ic.library-card"]
+
+
+def _transactions(sandbox) -> list[dict]:
+    return requests.get(f"{sandbox.url}/_sandbox/transactions", timeout=5).json()
+
+
+@pytest.mark.parametrize("service_id", QUEUED)
+def test_with_the_backend_down_queue_services_complete_and_deliver_later(
+        service_id: str, host, journey, terminal, sandbox) -> None:
+    journey.set_backend_online(False)
+    assert dict((s.id, a) for s, a in journey.catalog())[service_id].available
+    done = walk(journey, host, terminal, service_id)
+    assert done.error is None and done.outcome == "completed", (done.error, done.screens)
+    [item] = terminal.outbox.list()
+    assert item.state is State.PENDING and item.service_id == service_id
+    assert not [t for t in _transactions(sandbox) if t.get("service_id") == service_id]
+    # The slip, if one printed, says it will be delivered.
+    for pdf in Path(terminal.devices["printer"].out_dir).glob("*.pdf"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert "Q" + item.idempotency_key[:6].upper() in "".join(text.split())
+    # Back online: the sync worker's flush delivers it, once, with the session's key.
+    from kiosk.app import outbox_delivery
+    from kiosk.offline.sync import SyncWorker
+
+    worker = SyncWorker(terminal.outbox, outbox_delivery(terminal.gateway))
+    worker.flush()
+    worker.flush()  # a second flush finds nothing left to do
+    assert terminal.outbox.get(item.id).state is State.DELIVERED
+    mine = [t for t in _transactions(sandbox) if t.get("service_id") == service_id]
+    assert [t["idempotency_key"] for t in mine] == [item.idempotency_key]
+
+
+def test_an_online_service_is_not_queued_when_the_gateway_fails(host, journey, terminal,
+                                                                sandbox) -> None:
+    requests.post(f"{sandbox.url}/_sandbox/faults", json={"department": "dsf",
+                  "mode": "error", "status": 503}, timeout=5)
+    done = walk(journey, host, terminal, "dsf.income-certificate")
+    assert done.error == "error.gateway.gateway_unavailable"
+    assert terminal.outbox.list() == []
+
+
+def test_a_queue_service_found_unreachable_on_trying_is_queued(host, journey, terminal,
+                                                               sandbox) -> None:
+    # The kiosk believes the link is up; the department fails on the call itself.
+    requests.post(f"{sandbox.url}/_sandbox/faults", json={"department": "safp",
+                  "mode": "error", "status": 503}, timeout=5)
+    done = walk(journey, host, terminal, "safp.feedback")
+    assert done.outcome == "completed" and "done" in done.screens
+    [item] = terminal.outbox.list()
+    assert item.state is State.PENDING
