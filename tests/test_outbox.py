@@ -117,6 +117,7 @@ def test_only_each_departments_oldest_is_due(box: Outbox) -> None:
     claimed = box.claim(a1.id)
     assert claimed is not None and (claimed.state, claimed.attempts) == (State.DELIVERING, 1)
     assert box.claim(a1.id) is None  # claimed once
+    assert box._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again after it
     assert [i.id for i in box.next_due()] == [b1.id]  # a1 in flight still holds fss's line
     box.delivered(a1.id, "FSS-1")
     assert [i.id for i in box.next_due()] == [b1.id, a2.id]  # oldest first

@@ -153,21 +153,26 @@ class Outbox:
         if personal:
             raise ValueError(f"summary must hold nothing personal: {sorted(personal)}")
         plain = json.dumps(dict(payload), ensure_ascii=False, separators=(",", ":")).encode()
+        summary_text = json.dumps(dict(summary), ensure_ascii=False)
         now = self._clock()
+        conn = self._db.conn  # the hot path: one statement, no helpers (see the benchmark)
         with self._transaction():
-            row = self._row_by_key(idempotency_key)
-            if row is None:
-                item_id = self._db.execute(
-                    f"INSERT INTO {TABLE} (idempotency_key, service_id, department, state, "
-                    "attempts, created_at, next_attempt_at, last_error, reference, summary) "
-                    "VALUES (?, ?, ?, ?, 0, ?, ?, '', '', ?)",
-                    [idempotency_key, service_id, department, State.PENDING.value, now, now,
-                     json.dumps(dict(summary), ensure_ascii=False)]).lastrowid
-                assert item_id is not None
-                self._db.execute(f"UPDATE {TABLE} SET payload = ? WHERE id = ?",
-                                 [self._sealer.seal(plain, _aad(item_id)), item_id])
-                row = self._row(item_id)
-                assert row is not None
+            # The write lock is held: the next id is known before the insert, so the
+            # payload is sealed to it and goes in with the row, in one statement.
+            (last,) = conn.execute("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE "
+                                   f"name = '{TABLE}'), 0)").fetchone()
+            item_id = last + 1
+            inserted = conn.execute(
+                f"INSERT INTO {TABLE} (id, idempotency_key, service_id, department, state, "
+                "attempts, created_at, next_attempt_at, last_error, reference, summary, payload) "
+                "VALUES (?, ?, ?, ?, ?, 0, ?, ?, '', '', ?, ?) "
+                "ON CONFLICT (idempotency_key) DO NOTHING",
+                [item_id, idempotency_key, service_id, department, State.PENDING.value, now,
+                 now, summary_text, self._sealer.seal(plain, _aad(item_id))]).rowcount
+            row = None if inserted else self._row_by_key(idempotency_key)
+        if row is None:
+            return OutboxItem(item_id, idempotency_key, service_id, department, State.PENDING,
+                              0, now, now, "", None, "", json.loads(summary_text))
         if row["service_id"] != service_id:
             raise OutboxConflict(f"idempotency key already queued as item {row['id']} "
                                  f"for {row['service_id']}")
@@ -206,8 +211,13 @@ class Outbox:
 
     def claim(self, item_id: int) -> OutboxItem | None:
         """Take a pending head for delivery (counts an attempt); None if it is no
-        longer pending or no longer its department's head."""
-        with self._transaction():
+        longer pending or no longer its department's head.
+
+        Committed without waiting for the disk: a claim lost to a power cut
+        leaves the item pending, which is what a restart makes of it anyway; the
+        outcome that follows (delivered, failed, dead) is committed durably.
+        """
+        with self._transaction(durable=False):
             cursor = self._db.execute(
                 f"UPDATE {TABLE} SET state = ?, attempts = attempts + 1 WHERE id = ? AND state = ? "
                 f"AND id = (SELECT MIN(id) FROM {TABLE} AS o WHERE o.department = "
@@ -305,17 +315,26 @@ class Outbox:
         return _item(row)
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def _transaction(self, *, durable: bool = True) -> Iterator[None]:
         # Raw SQL on the autocommit connection: sqlite-utils' own writes would
         # commit halfway. IMMEDIATE takes the write lock before the first read.
+        # Not durable: WAL with synchronous NORMAL, no fsync at this commit (the
+        # next durable one syncs it too); order and atomicity are kept.
+        conn = self._db.conn
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            if not durable:
+                conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                if not durable:
+                    conn.execute("PRAGMA synchronous=FULL")
 
     def _row(self, item_id: int) -> dict[str, Any] | None:
         rows = builtins.list(self._db.query(f"SELECT * FROM {TABLE} WHERE id = ?", [item_id]))
