@@ -142,8 +142,12 @@ def outbox_delivery(gateway: GatewayClient) -> Deliver:
 
     def deliver(item: OutboxItem, payload: dict[str, Any]) -> object:
         try:
-            return gateway.submit(payload["service_id"], payload["card_number"],
-                                  payload["id_number"], payload["form"],
+            service_id, card, id_number, form = (payload[k] for k in (
+                "service_id", "card_number", "id_number", "form"))
+        except KeyError as e:
+            raise PermanentDeliveryError(f"payload without {e.args[0]!r}") from None
+        try:
+            return gateway.submit(service_id, card, id_number, form,
                                   idempotency_key=item.idempotency_key,
                                   payment_id=payload.get("payment_id"),
                                   otp_token=payload.get("otp_token"))
@@ -156,8 +160,6 @@ def outbox_delivery(gateway: GatewayClient) -> Deliver:
             raise PermanentDeliveryError(f"{e.code}: {e}") from None
         except GatewayError as e:  # a malformed reply: the key makes asking again safe
             raise TransientDeliveryError(f"{e.code}: {e}") from None
-        except KeyError as e:
-            raise PermanentDeliveryError(f"payload without {e.args[0]!r}") from None
 
     return deliver
 

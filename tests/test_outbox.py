@@ -377,3 +377,13 @@ def test_gateway_errors_become_retry_or_dead_letters(box: Outbox, clock: Clock,
     late = enqueue(box, "fss.proof-of-life", "map-late")
     assert worker.flush().ids("retry") == [late.id]  # unreachable: kept for later
     client.close()
+
+
+def test_a_payload_missing_a_field_is_a_dead_letter(box: Outbox, clock: Clock) -> None:
+    broken = box.enqueue(service_id="safp.feedback", department="safp", idempotency_key="b",
+                         payload={"service_id": "safp.feedback", "card_number": CARD,
+                                  "id_number": ID_NUMBER}, summary={})
+    never = GatewayClient("http://127.0.0.1:9", TERMINAL, TOKEN, retries=0)
+    report = SyncWorker(box, outbox_delivery(never), clock=clock).flush()
+    assert report.ids("dead") == [broken.id]
+    assert box.get(broken.id).last_error == "payload without 'form'"
