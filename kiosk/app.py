@@ -29,7 +29,13 @@ from kiosk.offline.keys import KeyFileError, load_or_create_key
 from kiosk.offline.outbox import Outbox, OutboxItem
 from kiosk.offline.sealed import Sealer
 from kiosk.offline.store import open_state
-from kiosk.offline.sync import Deliver, PermanentDeliveryError, TransientDeliveryError
+from kiosk.offline.sync import (
+    Deliver,
+    Outcome,
+    PermanentDeliveryError,
+    SyncWorker,
+    TransientDeliveryError,
+)
 from kiosk.sandbox.demo import DEMO_CITIZENS, portrait_jpeg
 from kiosk.sandbox.issuer import demo_profile, sandbox_trust_store
 from kiosk.sandbox.phone import SandboxPhone
@@ -59,12 +65,25 @@ class Terminal:
     alerts: DeviceAlerts | None = None
     # Transactions done while the gateway could not take them, until delivered.
     outbox: Outbox | None = None
+    # Delivers the outbox in the background once started (the kiosk, not the tests).
+    sync: SyncWorker | None = None
+
+    def start_sync(self, on_outcome: Callable[[Outcome], None] | None = None
+                   ) -> SyncWorker | None:
+        """Start delivering the outbox off the UI thread; it resumes what a stop left.
+        ``on_outcome`` hears of every delivery attempt (metrics, tests)."""
+        if self.outbox is not None and self.sync is None:
+            self.sync = SyncWorker(self.outbox, outbox_delivery(self.gateway),
+                                   on_outcome=on_outcome).start()
+        return self.sync
 
     @property
     def simulated_devices(self) -> list[str]:
         return [name for name, d in self.devices.items() if d.simulated]
 
     def close(self) -> None:
+        if self.sync is not None:
+            self.sync.stop()
         for device in self.devices.values():
             device.close()
         self.face_verifier.close()

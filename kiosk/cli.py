@@ -134,7 +134,9 @@ def _autopilot(terminal: Terminal, args: argparse.Namespace) -> int:
     kiosk = build_kiosk(terminal, lang=args.lang)
     kiosk.window.setFixedSize(*DESIGN_SIZE)  # every screenshot the kiosk's own size
     kiosk.window.show()
-    watch_backend(kiosk, terminal.gateway)
+    sync = terminal.start_sync()
+    watch_backend(kiosk, terminal.gateway,
+                  (lambda: sync.wake(retry_now=True)) if sync is not None else None)
     printer = terminal.devices["printer"]
     pilot = Autopilot(kiosk, args.autopilot, args.out, lang=args.lang or "zh-Hant",
                       card=args.card, printed_dir=getattr(printer, "out_dir", None))

@@ -65,3 +65,21 @@ def test_a_queue_service_found_unreachable_on_trying_is_queued(host, journey, te
     assert done.outcome == "completed" and "done" in done.screens
     [item] = terminal.outbox.list()
     assert item.state is State.PENDING
+
+
+def test_the_terminals_sync_worker_delivers_in_the_background(host, journey, terminal,
+                                                              sandbox) -> None:
+    import threading
+
+    journey.set_backend_online(False)
+    walk(journey, host, terminal, "fp.proof-of-life")
+    [item] = terminal.outbox.list()
+    delivered = threading.Event()
+    sync = terminal.start_sync(
+        lambda outcome: delivered.set() if outcome.result == "delivered" else None)
+    assert sync is not None and terminal.start_sync() is sync  # one worker
+    sync.wake(retry_now=True)
+    assert delivered.wait(20), terminal.outbox.get(item.id)
+    assert terminal.outbox.get(item.id).state is State.DELIVERED
+    assert [t["idempotency_key"] for t in _transactions(sandbox)
+            if t.get("service_id") == "fp.proof-of-life"] == [item.idempotency_key]

@@ -6,9 +6,9 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
@@ -39,6 +39,9 @@ class TerminalParts(Protocol):
     gateway: GatewayClient
     face_verifier: FaceVerifier
     trust: TrustStore
+
+    def start_sync(self) -> Any:
+        """Start delivering the outbox in the background (None if there is none)."""
 
     @property
     def simulated_devices(self) -> list[str]: ...
@@ -114,8 +117,11 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
     return Kiosk(window, host, journey, phone)
 
 
-def watch_backend(kiosk: Kiosk, gateway: GatewayClient) -> QTimer:
-    """Check the gateway now and every ``HEALTH_CHECK_S``; the catalog follows."""
+def watch_backend(kiosk: Kiosk, gateway: GatewayClient,
+                  back_online: Callable[[], None] | None = None) -> QTimer:
+    """Check the gateway now and every ``HEALTH_CHECK_S``; the catalog follows,
+    and ``back_online`` is called when the gateway answers again (the outbox's
+    worker is woken: what waited is delivered at once, not at its next backoff)."""
 
     def probe() -> frozenset[str]:
         gateway.health()
@@ -123,7 +129,10 @@ def watch_backend(kiosk: Kiosk, gateway: GatewayClient) -> QTimer:
                          if state != "up")
 
     def seen(down: frozenset[str] | None, error: BaseException | None) -> None:
+        was_online = kiosk.journey.backend_online
         kiosk.journey.set_backend_online(error is None, down if error is None else None)
+        if back_online is not None and error is None and not was_online:
+            back_online()
 
     def check() -> None:
         kiosk.host.run_in_background(probe, seen)
@@ -163,7 +172,9 @@ def run(terminal: TerminalParts, *, windowed: bool = False, lang: str | None = N
         kiosk.window.show()
     else:
         kiosk.window.showFullScreen()
-    watch_backend(kiosk, terminal.gateway)
+    sync = terminal.start_sync()
+    watch_backend(kiosk, terminal.gateway,
+                  (lambda: sync.wake(retry_now=True)) if sync is not None else None)
     kiosk.journey.start()
     logging.getLogger(__name__).info("kiosk on screen")
     try:
