@@ -67,13 +67,21 @@ class Terminal:
     outbox: Outbox | None = None
     # Delivers the outbox in the background once started (the kiosk, not the tests).
     sync: SyncWorker | None = None
+    _sync_gateway: GatewayClient | None = None
 
     def start_sync(self, on_outcome: Callable[[Outcome], None] | None = None
                    ) -> SyncWorker | None:
         """Start delivering the outbox off the UI thread; it resumes what a stop left.
         ``on_outcome`` hears of every delivery attempt (metrics, tests)."""
         if self.outbox is not None and self.sync is None:
-            self.sync = SyncWorker(self.outbox, outbox_delivery(self.gateway),
+            # Its own client: a requests session is not shared across threads, and
+            # the worker does its own backoff (the client's retries would sleep in it).
+            backend = self.config.backend
+            self._sync_gateway = GatewayClient(
+                self.backend_url, self.config.terminal.id, backend.terminal_token,
+                connect_timeout=backend.connect_timeout_s,
+                read_timeout=backend.read_timeout_s, retries=0)
+            self.sync = SyncWorker(self.outbox, outbox_delivery(self._sync_gateway),
                                    on_outcome=on_outcome).start()
         return self.sync
 
@@ -84,6 +92,8 @@ class Terminal:
     def close(self) -> None:
         if self.sync is not None:
             self.sync.stop()
+        if self._sync_gateway is not None:
+            self._sync_gateway.close()
         for device in self.devices.values():
             device.close()
         self.face_verifier.close()
