@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,17 @@ class Terminal:
     # Delivers the outbox in the background once started (the kiosk, not the tests).
     sync: SyncWorker | None = None
     _sync_gateway: GatewayClient | None = None
+    _probe_clients: list[GatewayClient] = field(default_factory=list)
+
+    def connectivity_probe(self) -> Callable[[], frozenset[str]]:
+        """The connectivity monitor's probe, on a client of its own: no retries and
+        short timeouts, so a dead link is known in seconds."""
+        backend = self.config.backend
+        client = GatewayClient(self.backend_url, self.config.terminal.id,
+                               backend.terminal_token, connect_timeout=2.0,
+                               read_timeout=5.0, retries=0)
+        self._probe_clients.append(client)
+        return gateway_probe(client)
 
     def start_sync(self, on_outcome: Callable[[Outcome], None] | None = None
                    ) -> SyncWorker | None:
@@ -94,6 +105,8 @@ class Terminal:
             self.sync.stop()
         if self._sync_gateway is not None:
             self._sync_gateway.close()
+        for client in self._probe_clients:
+            client.close()
         for device in self.devices.values():
             device.close()
         self.face_verifier.close()

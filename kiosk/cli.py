@@ -135,13 +135,14 @@ def _autopilot(terminal: Terminal, args: argparse.Namespace) -> int:
     kiosk.window.setFixedSize(*DESIGN_SIZE)  # every screenshot the kiosk's own size
     kiosk.window.show()
     sync = terminal.start_sync()
-    watch_backend(kiosk, terminal.gateway,
-                  (lambda: sync.wake(retry_now=True)) if sync is not None else None)
+    monitor = watch_backend(kiosk, terminal.connectivity_probe(),
+                            (lambda: sync.wake(retry_now=True)) if sync is not None else None)
     printer = terminal.devices["printer"]
     pilot = Autopilot(kiosk, args.autopilot, args.out, lang=args.lang or "zh-Hant",
                       card=args.card, printed_dir=getattr(printer, "out_dir", None))
     pilot.start()
     app.exec()
+    monitor.stop()
     kiosk.host.shutdown()
     print(pilot.result.to_json())
     return 0 if pilot.result.outcome == "completed" else 1

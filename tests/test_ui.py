@@ -162,7 +162,7 @@ def test_a_department_down_greys_out_its_online_services(qtbot, kiosk, terminal,
     down = requests.post(f"{sandbox.url}/_sandbox/faults",
                          json={"department": "fss", "mode": "down"}, timeout=5)
     assert down.ok, down.text
-    timer = watch_backend(kiosk, terminal.gateway)
+    monitor = watch_backend(kiosk, terminal.connectivity_probe())
     try:
         qtbot.waitUntil(lambda: kiosk.journey.departments_down == {"fss"}, timeout=10_000)
         tap(qtbot, kiosk, "act:start")
@@ -175,7 +175,7 @@ def test_a_department_down_greys_out_its_online_services(qtbot, kiosk, terminal,
         tile = kiosk.window.findChild(QPushButton, "act:service:fss.benefit-status")
         assert any(t("unavailable.department", "en") in line for line in tile.texts)
         requests.delete(f"{sandbox.url}/_sandbox/faults", timeout=5)
-        timer.timeout.emit()
+        monitor.check()  # the next probe, now
         qtbot.waitUntil(lambda: not kiosk.journey.departments_down, timeout=10_000)
     finally:
-        timer.stop()
+        monitor.stop()

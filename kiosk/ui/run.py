@@ -21,6 +21,7 @@ from kiosk.identity.face import FaceVerifier
 from kiosk.identity.verify import TrustStore
 from kiosk.journey import Journey
 from kiosk.journey.host import ManualClock
+from kiosk.offline.connectivity import Connectivity
 from kiosk.services.contract import Service
 from kiosk.ui.bridge import QtHost
 from kiosk.ui.simpanel import DemoPhone, SimControls
@@ -42,6 +43,9 @@ class TerminalParts(Protocol):
 
     def start_sync(self) -> Any:
         """Start delivering the outbox in the background (None if there is none)."""
+
+    def connectivity_probe(self) -> Callable[[], frozenset[str]]:
+        """The departments down; raises when the gateway cannot be reached."""
 
     @property
     def simulated_devices(self) -> list[str]: ...
@@ -117,31 +121,19 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
     return Kiosk(window, host, journey, phone)
 
 
-def watch_backend(kiosk: Kiosk, gateway: GatewayClient,
-                  back_online: Callable[[], None] | None = None) -> QTimer:
-    """Check the gateway now and every ``HEALTH_CHECK_S``; the catalog follows,
-    and ``back_online`` is called when the gateway answers again (the outbox's
-    worker is woken: what waited is delivered at once, not at its next backoff)."""
+def watch_backend(kiosk: Kiosk, probe: Callable[[], frozenset[str]],
+                  back_online: Callable[[], None] | None = None) -> Connectivity:
+    """Probe the gateway now and every ``HEALTH_CHECK_S`` on the connectivity
+    monitor's thread; the catalog follows (on the UI thread), and ``back_online``
+    is called when the gateway or a department answers again (the outbox's worker
+    is woken: what waited is delivered at once, not at its next backoff)."""
+    monitor = Connectivity(probe, interval_s=HEALTH_CHECK_S, wake=back_online)
 
-    def probe() -> frozenset[str]:
-        gateway.health()
-        return frozenset(d for d, state in gateway.departments_status().items()
-                         if state != "up")
+    def changed(online: bool, down: frozenset[str]) -> None:
+        kiosk.host.post(lambda: kiosk.journey.set_backend_online(online, down))
 
-    def seen(down: frozenset[str] | None, error: BaseException | None) -> None:
-        was_online = kiosk.journey.backend_online
-        kiosk.journey.set_backend_online(error is None, down if error is None else None)
-        if back_online is not None and error is None and not was_online:
-            back_online()
-
-    def check() -> None:
-        kiosk.host.run_in_background(probe, seen)
-
-    timer = QTimer(kiosk.host)
-    timer.timeout.connect(check)
-    timer.start(int(HEALTH_CHECK_S * 1000))
-    check()
-    return timer
+    monitor.subscribe(changed)
+    return monitor.start()
 
 
 def quit_on_signals() -> QTimer:
@@ -173,12 +165,13 @@ def run(terminal: TerminalParts, *, windowed: bool = False, lang: str | None = N
     else:
         kiosk.window.showFullScreen()
     sync = terminal.start_sync()
-    watch_backend(kiosk, terminal.gateway,
-                  (lambda: sync.wake(retry_now=True)) if sync is not None else None)
+    monitor = watch_backend(kiosk, terminal.connectivity_probe(),
+                            (lambda: sync.wake(retry_now=True)) if sync is not None else None)
     kiosk.journey.start()
     logging.getLogger(__name__).info("kiosk on screen")
     try:
         return app.exec()
     finally:
+        monitor.stop()
         ticker.stop()
         kiosk.host.shutdown()
