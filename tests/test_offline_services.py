@@ -83,3 +83,24 @@ def test_the_terminals_sync_worker_delivers_in_the_background(host, journey, ter
     assert terminal.outbox.get(item.id).state is State.DELIVERED
     assert [t["idempotency_key"] for t in _transactions(sandbox)
             if t.get("service_id") == "fp.proof-of-life"] == [item.idempotency_key]
+
+
+def test_a_corrupt_state_file_is_set_aside_and_the_kiosk_serves(kiosk_home, sandbox,
+                                                                 caplog) -> None:
+    import logging
+
+    from kiosk.app import build_terminal
+    from tests.conftest import fast_config
+
+    state = kiosk_home / "state"
+    state.mkdir(parents=True)
+    (state / "terminal.db").write_bytes(b"\x00garbage" * 1000)
+    with caplog.at_level(logging.ERROR, logger="kiosk.offline.store"):
+        term = build_terminal(fast_config(), backend_url=sandbox.url)
+    try:
+        assert any("ALARM" in r.getMessage() for r in caplog.records)
+        assert list(state.glob("terminal.db.corrupt-*"))
+        assert term.outbox is not None and term.outbox.list() == []
+        assert len(term.services) == 28  # online services are still offered
+    finally:
+        term.close()
