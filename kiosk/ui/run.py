@@ -24,6 +24,7 @@ from kiosk.journey.host import ManualClock
 from kiosk.offline.connectivity import Connectivity
 from kiosk.services.contract import Service
 from kiosk.ui.bridge import QtHost
+from kiosk.ui.lockdown import KioskLock
 from kiosk.ui.simpanel import DemoPhone, SimControls
 from kiosk.ui.theme import DESIGN_SIZE
 from kiosk.ui.window import KioskWindow
@@ -115,7 +116,10 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
                       default_lang=lang or cfg.terminal.default_language, timeouts=cfg.session,
                       hours=cfg.service_hours)
     host.attach(journey)
-    application().installEventFilter(window)
+    app = application()
+    app.installEventFilter(window)
+    if not any(isinstance(f, KioskLock) for f in app.children()):
+        app.installEventFilter(KioskLock(app))  # once per application
     for device in terminal.devices.values():
         device.subscribe(host.device_status)
     return Kiosk(window, host, journey, phone)

@@ -1,0 +1,73 @@
+"""Nothing a person presses takes them out of the kiosk (the keys the app can see)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+from kiosk.journey.host import ManualClock
+from kiosk.ui.lockdown import KioskLock
+from kiosk.ui.run import build_kiosk
+
+K, M = Qt.Key, Qt.KeyboardModifier
+ESCAPES = [
+    (K.Key_Escape, M.NoModifier), (K.Key_F4, M.AltModifier), (K.Key_Tab, M.AltModifier),
+    (K.Key_Q, M.ControlModifier), (K.Key_W, M.ControlModifier), (K.Key_F1, M.NoModifier),
+    (K.Key_F11, M.NoModifier), (K.Key_Delete, M.ControlModifier | M.AltModifier),
+    (K.Key_Meta, M.NoModifier), (K.Key_D, M.MetaModifier), (K.Key_Space, M.AltModifier),
+]
+ORDINARY = [(K.Key_A, M.NoModifier), (K.Key_5, M.NoModifier), (K.Key_Backspace, M.NoModifier),
+            (K.Key_Return, M.NoModifier), (K.Key_A, M.ShiftModifier), (K.Key_Tab, M.NoModifier)]
+
+
+@pytest.mark.parametrize(("key", "mods"), ESCAPES)
+def test_escape_keys_are_swallowed(qapp, key, mods) -> None:
+    lock = KioskLock()
+    for kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        assert lock.eventFilter(qapp, QKeyEvent(kind, key, mods))
+
+
+@pytest.mark.parametrize(("key", "mods"), ORDINARY)
+def test_ordinary_keys_pass(qapp, key, mods) -> None:
+    assert not KioskLock().eventFilter(qapp, QKeyEvent(QEvent.Type.KeyPress, key, mods))
+
+
+class KeyRecorder(QWidget):
+    """A widget in the kiosk's window that notes every key it is given."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.keys: list[int] = []
+        self.menus = 0
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        self.keys.append(event.key())
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        self.menus += 1
+
+
+def test_on_a_real_kiosk_escape_keys_and_menus_never_arrive(qtbot, terminal) -> None:
+    kiosk = build_kiosk(terminal, lang="en", clock=ManualClock())
+    qtbot.addWidget(kiosk.window)
+    kiosk.window.show()
+    kiosk.journey.start()
+    try:
+        assert sum(isinstance(f, KioskLock) for f in QApplication.instance().children()) == 1
+        recorder = KeyRecorder(kiosk.window)
+        qtbot.keyClick(recorder, K.Key_Escape)
+        qtbot.keyClick(recorder, K.Key_F4, M.AltModifier)
+        qtbot.keyClick(recorder, K.Key_Q, M.ControlModifier)
+        qtbot.keyClick(recorder, K.Key_F11)
+        qtbot.keyClick(recorder, K.Key_X)  # the control: an ordinary key still arrives
+        # QTest presses the modifier keys on their own: those alone do nothing.
+        modifiers = {K.Key_Alt, K.Key_Control, K.Key_Shift}
+        assert [k for k in recorder.keys if k not in modifiers] == [K.Key_X]
+        QApplication.sendEvent(recorder, QContextMenuEvent(QContextMenuEvent.Reason.Mouse,
+                                                           recorder.rect().center()))
+        assert recorder.menus == 0
+        assert kiosk.journey._screen[0] == "attract" and kiosk.window.isVisible()
+    finally:
+        kiosk.host.shutdown()
