@@ -65,8 +65,9 @@ def test_on_a_real_kiosk_escape_keys_and_menus_never_arrive(qtbot, terminal) -> 
         # QTest presses the modifier keys on their own: those alone do nothing.
         modifiers = {K.Key_Alt, K.Key_Control, K.Key_Shift}
         assert [k for k in recorder.keys if k not in modifiers] == [K.Key_X]
-        QApplication.sendEvent(recorder, QContextMenuEvent(QContextMenuEvent.Reason.Mouse,
-                                                           recorder.rect().center()))
+        centre = recorder.rect().center()
+        QApplication.sendEvent(recorder, QContextMenuEvent(
+            QContextMenuEvent.Reason.Mouse, centre, recorder.mapToGlobal(centre)))
         assert recorder.menus == 0
         assert kiosk.journey._screen[0] == "attract" and kiosk.window.isVisible()
     finally:
