@@ -63,6 +63,23 @@ def print_kept(printer: Printer, kept: KeptPrints, reference: str, by: str) -> P
     return result
 
 
+def print_or_keep(ctx: StepContext, printer: Printer, pdf: bytes, job: str) -> PrintResult:
+    """Print ``pdf``; if the printer fails, keep it first (sealed, under a new
+    reference) and raise ``PrintFailed`` with that reference."""
+    try:
+        return print_now(printer, pdf, job)
+    except DeviceError as e:
+        record = ctx.kept_prints.keep(
+            pdf, service_id=ctx.session.service_id or "", owner=owner_of(ctx),
+            job_name=job, pages=count_pdf_pages(pdf), error=e.code)
+        raise PrintFailed(e, record.reference) from e
+
+
+def printer_usable(ctx: StepContext) -> bool:
+    """Is there a printer that can print right now?"""
+    return "printer" in ctx.devices and ctx.devices["printer"].status.usable
+
+
 @dataclass(frozen=True, kw_only=True)
 class Print(Step):
     id: str
@@ -80,8 +97,7 @@ class Print(Step):
         return f"kept.{self.id}"
 
     def enter(self, ctx: StepContext) -> None:
-        if self.optional and ("printer" not in ctx.devices
-                              or not ctx.devices["printer"].status.usable):
+        if self.optional and not printer_usable(ctx):
             ctx.next()
             return
         printer = device_of(ctx, "printer", Printer)
@@ -91,14 +107,7 @@ class Print(Step):
         def work() -> PrintResult:
             if kept_ref is not None:  # a retry: the very document that failed
                 return print_kept(printer, ctx.kept_prints, kept_ref, "citizen")
-            pdf, job = self.render(ctx, printer.media)
-            try:
-                return print_now(printer, pdf, job)
-            except DeviceError as e:
-                record = ctx.kept_prints.keep(
-                    pdf, service_id=ctx.session.service_id or "", owner=owner_of(ctx),
-                    job_name=job, pages=count_pdf_pages(pdf), error=e.code)
-                raise PrintFailed(e, record.reference) from e
+            return print_or_keep(ctx, printer, *self.render(ctx, printer.media))
 
         ctx.run(work, lambda result: self._printed(ctx, result), wait=self.id,
                 on_error=lambda e: self._failed(ctx, e))

@@ -10,12 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.devices.base import DeviceError
-from kiosk.devices.printer import Printer, count_pdf_pages
+from kiosk.devices.printer import Printer
 from kiosk.services.common.texts import Text
 from kiosk.services.contract import Step, StepContext, device_of
 from kiosk.services.errors import message_for
-from kiosk.services.steps.printing import PrintFailed, owner_of, print_now
+from kiosk.services.steps.printing import PrintFailed, print_or_keep, printer_usable
 
 Rows = Callable[[StepContext], Sequence[tuple[Text, Text]]]
 # ctx -> (column labels, rows of values), or None for no table.
@@ -43,8 +42,7 @@ class ShowResult(Step):
         data: dict[str, Any] = {
             "title": self.title, "tone": self.tone(ctx),
             "rows": [{"label": label, "value": value} for label, value in self.rows(ctx)],
-            "can_print": self.render is not None and not printed
-            and "printer" in ctx.devices and ctx.devices["printer"].status.usable,
+            "can_print": self.render is not None and not printed and printer_usable(ctx),
         }
         table = self.table(ctx) if self.table else None
         if table is not None:
@@ -64,14 +62,7 @@ class ShowResult(Step):
         ctx.show("progress", message="wait.printing")
 
         def work() -> None:
-            pdf, job = render(ctx, printer.media)
-            try:
-                print_now(printer, pdf, job)
-            except DeviceError as e:
-                record = ctx.kept_prints.keep(
-                    pdf, service_id=ctx.session.service_id or "", owner=owner_of(ctx),
-                    job_name=job, pages=count_pdf_pages(pdf), error=e.code)
-                raise PrintFailed(e, record.reference) from e
+            print_or_keep(ctx, printer, *render(ctx, printer.media))
 
         def failed(error: BaseException) -> None:
             ctx.state["printing"] = False
