@@ -11,7 +11,7 @@ from typing import Any
 from kiosk.i18n import LANGUAGES, all_languages
 from kiosk.services.common import money
 from kiosk.services.common.citizen import records
-from kiosk.services.common.texts import Text, localised
+from kiosk.services.common.texts import Text
 from kiosk.services.contract import Need, OfflinePolicy, Service, Step, StepContext
 from kiosk.services.steps import (
     Choose,
@@ -46,17 +46,9 @@ def identify(face: bool) -> tuple[Step, ...]:
     return (ReadCard(enroll_face=True), VerifyFace()) if face else (ReadCard(),)
 
 
-def lang_of(ctx: StepContext) -> str:
-    return ctx.session.lang
-
-
-def field_text(ctx: StepContext, value: Any) -> str:
-    """A department's value (text or {lang: text}) in the citizen's language."""
-    return localised(value, ctx.session.lang)
-
-
 def listed(key: str) -> Callable[[dict[str, Any]], str | None]:
-    """An ``empty`` check for Lookup: stop with ``<service>.none`` when ``key`` is empty."""
+    """An ``empty`` check for Lookup: stop with "nothing outstanding" (``lookup.nothing``)
+    when the records' ``key`` is empty."""
 
     def empty(found: dict[str, Any]) -> str | None:
         return None if found.get(key) else "lookup.nothing"
@@ -94,6 +86,25 @@ def chosen_total(list_key: str, id_key: str, chosen_key: str,
                 for item in records(ctx).get(list_key, []) if str(item[id_key]) in chosen]
 
     return due
+
+
+def fee_options(ctx: StepContext) -> list[Option]:
+    """The looked-up ``options`` (``[{id, label, fee}]``: kinds of a document, each
+    with its fee) as choices."""
+    return [Option(str(o["id"]), o["label"], amount=money.amount(o["fee"]))
+            for o in records(ctx).get("options", [])]
+
+
+def chosen_option(ctx: StepContext) -> dict[str, Any]:
+    """The option the ``option`` Choose step picked."""
+    wanted = ctx.session.data["option"]
+    return next(o for o in records(ctx)["options"] if str(o["id"]) == wanted)
+
+
+def option_due(ctx: StepContext) -> list[tuple[Text, Decimal]]:
+    """What the chosen option costs, as Pay's one item."""
+    option = chosen_option(ctx)
+    return [(option["label"], money.amount(option["fee"]))]
 
 
 def pay_bills(service_id: str, *, list_key: str, id_key: str, form_key: str, choose_title: str,

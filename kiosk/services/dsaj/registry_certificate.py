@@ -10,10 +10,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from kiosk.services.common import money, printouts
+from kiosk.services.common import printouts
 from kiosk.services.common.citizen import records
-from kiosk.services.common.flows import identify, service
-from kiosk.services.common.texts import Text, localised
+from kiosk.services.common.flows import (
+    chosen_option,
+    fee_options,
+    identify,
+    option_due,
+    service,
+)
+from kiosk.services.common.texts import localised
 from kiosk.services.contract import Service, StepContext
 from kiosk.services.steps import (
     Choose,
@@ -22,7 +28,6 @@ from kiosk.services.steps import (
     Finish,
     Form,
     Lookup,
-    Option,
     Pay,
     Print,
     Review,
@@ -42,13 +47,6 @@ def registry_certificate(service_id: str, *, number: Field, found_label: str, fo
     def entered(ctx: StepContext) -> dict[str, str]:
         return ctx.session.data["entry"]
 
-    def chosen(ctx: StepContext) -> dict[str, Any]:
-        wanted = ctx.session.data["option"]
-        return next(o for o in records(ctx)["options"] if str(o["id"]) == wanted)
-
-    def due(ctx: StepContext) -> list[tuple[Text, Decimal]]:
-        return [(chosen(ctx)["label"], money.amount(chosen(ctx)["fee"]))]
-
     def printed(ctx: StepContext) -> list[tuple[str, str]]:
         done: dict[str, Any] = printouts.result(ctx)
         return [(label, localised(done.get(key, ""), ctx.session.lang)) for label, key in lines]
@@ -62,14 +60,12 @@ def registry_certificate(service_id: str, *, number: Field, found_label: str, fo
         Lookup(id="find", params=entered),
         Choose(id="option", title="dsaj.choose_certificate", result_key="option",
                auto_single=True,
-               options=lambda ctx: [Option(str(o["id"]), o["label"],
-                                           amount=money.amount(o["fee"]))
-                                    for o in records(ctx).get("options", [])]),
+               options=fee_options),
         Review(rows=lambda ctx: [(number.label, entered(ctx)[number.name]),
                                  (found_label, records(ctx).get(found_key, "")),
-                                 ("review.applying_for", chosen(ctx)["label"])],
-               total=lambda ctx: sum((a for _, a in due(ctx)), Decimal(0))),
-        Pay(due=due),
+                                 ("review.applying_for", chosen_option(ctx)["label"])],
+               total=lambda ctx: sum((a for _, a in option_due(ctx)), Decimal(0))),
+        Pay(due=option_due),
         Submit(form=lambda ctx: {**entered(ctx), "option": ctx.session.data["option"]}),
         Print(id="print", render=printouts.certificate(f"service.{service_id}", printed)),
         Finish(message="done.take_certificate"),

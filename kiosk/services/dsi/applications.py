@@ -8,19 +8,21 @@ leave with a receipt and an application slip (number, when and where to collect)
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from kiosk.services.common import money, printouts
-from kiosk.services.common.citizen import records
-from kiosk.services.common.flows import identify, service
-from kiosk.services.common.texts import Text
-from kiosk.services.contract import Service, StepContext
+from kiosk.services.common.flows import (
+    chosen_option,
+    fee_options,
+    identify,
+    option_due,
+    service,
+)
+from kiosk.services.contract import Service
 from kiosk.services.steps import (
     Choose,
     CollectKept,
     Finish,
     Lookup,
-    Option,
     Pay,
     Print,
     Review,
@@ -28,32 +30,18 @@ from kiosk.services.steps import (
 )
 
 
-def _options(ctx: StepContext) -> list[Option]:
-    return [Option(str(o["id"]), o["label"], amount=money.amount(o["fee"]))
-            for o in records(ctx).get("options", [])]
-
-
-def _chosen(ctx: StepContext) -> dict[str, Any]:
-    wanted = ctx.session.data["option"]
-    return next(o for o in records(ctx)["options"] if str(o["id"]) == wanted)
-
-
-def _due(ctx: StepContext) -> list[tuple[Text, Decimal]]:
-    option = _chosen(ctx)
-    return [(option["label"], money.amount(option["fee"]))]
-
-
 def application(service_id: str, choose_title: str) -> Service:
     return service(service_id, "C F P R", "online", (
         *identify(face=True),
         CollectKept(done="done.take_receipt"),
         Lookup(),
-        Choose(id="option", title=choose_title, options=_options, result_key="option",
+        Choose(id="option", title=choose_title, options=fee_options, result_key="option",
                auto_single=True),
-        Review(rows=lambda ctx: [("review.applying_for", _chosen(ctx)["label"]),
-                                 ("review.fee", money.text(money.amount(_chosen(ctx)["fee"])))],
-               total=lambda ctx: sum((a for _, a in _due(ctx)), Decimal(0))),
-        Pay(due=_due),
+        Review(rows=lambda ctx: [
+            ("review.applying_for", chosen_option(ctx)["label"]),
+            ("review.fee", money.text(money.amount(chosen_option(ctx)["fee"])))],
+               total=lambda ctx: sum((a for _, a in option_due(ctx)), Decimal(0))),
+        Pay(due=option_due),
         Submit(form=lambda ctx: {"option": ctx.session.data["option"]}),
         Print(id="print_receipt", render=printouts.receipt()),
         Print(id="print_slip", render=printouts.application_slip()),
