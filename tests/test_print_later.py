@@ -29,14 +29,21 @@ def _printed_all(pdf: Path, serials: set[str]) -> bool:
     return bool(serials) and all(serial in text for serial in serials)
 
 
-def _fail_print_and_choose_later(host, journey, terminal) -> str:
-    terminal.devices["printer"].load_paper(1)  # 6 vouchers need 2 pages
+def _to_print_error(host, journey, terminal, *, fewer: int = 0) -> str:
+    """Card, face, vouchers chosen and issued, then the printer fails: its reference."""
     to_service(host, journey)
     terminal.devices["card_reader"].insert(CARD)
     on(host, "quantity")
-    journey.act("fewer")  # one left for another day
+    for _ in range(fewer):
+        journey.act("fewer")
     journey.act("confirm")
     on(host, "error")
+    return host.view.data["reference"]
+
+
+def _fail_print_and_choose_later(host, journey, terminal) -> str:
+    terminal.devices["printer"].load_paper(1)  # 6 vouchers need 2 pages
+    _to_print_error(host, journey, terminal, fewer=1)  # one left for another day
     view = host.view.data
     assert view["message"] == "error.device.paper_out"
     assert view["retry"] and view["later"]
@@ -103,12 +110,7 @@ def test_a_citizen_may_skip_the_kept_printout(host, journey, terminal, sandbox) 
 def test_a_citizen_who_walks_away_loses_nothing(host, journey, terminal, sandbox) -> None:
     terminal.devices["printer"].set_offline(False)
     terminal.devices["printer"].fail_next_job("offline")  # goes away mid-job
-    to_service(host, journey)
-    terminal.devices["card_reader"].insert(CARD)
-    on(host, "quantity")
-    journey.act("confirm")
-    on(host, "error")
-    reference = host.view.data["reference"]
+    reference = _to_print_error(host, journey, terminal)
     journey.end("timeout")  # the idle countdown ran out
     waiting = terminal.kept_prints.all(waiting_only=True)
     assert [k.reference for k in waiting] == [reference]
@@ -119,12 +121,7 @@ def test_a_failed_retry_counts_and_keeps_the_same_reference(host, journey, termi
                                                             sandbox) -> None:
     printer = terminal.devices["printer"]
     printer.load_paper(1)
-    to_service(host, journey)
-    terminal.devices["card_reader"].insert(CARD)
-    on(host, "quantity")
-    journey.act("confirm")
-    on(host, "error")
-    reference = host.view.data["reference"]
+    reference = _to_print_error(host, journey, terminal)
     printer.set_cover_open(True)
     printer.load_paper(100)
     journey.act("retry")

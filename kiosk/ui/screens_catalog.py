@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.i18n import has
 from kiosk.journey import View
@@ -53,7 +60,7 @@ class Tile(QPushButton):
 
     @property
     def texts(self) -> list[str]:
-        return [w.text() for w in self.findChildren(type(label("", "body")))]
+        return [w.text() for w in self.findChildren(QLabel)]
 
     def sizeHint(self) -> Any:  # as tall as its wrapped lines
         hint = super().sizeHint()
