@@ -5,7 +5,7 @@ number; a citizen's own entries are offered as suggestions."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -80,16 +80,28 @@ def _property(number: str) -> tuple[str, dict[str, Any]]:
     return key, PROPERTIES[key]
 
 
-def commercial_lookup(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+def _registry_lookup(call: Call, params: dict[str, Any], *, entries: dict[str, dict[str, Any]],
+                     find: Callable[[str], tuple[str, dict[str, Any]]], number: str,
+                     found: str, found_field: str, party_field: str,
+                     options: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """A registry's lookup: the entries the citizen is party to (offered, so nobody
+    has to know a number by heart), the fees, and the entry asked for, if any."""
     name = NAMES.get(call.card)
     records: dict[str, Any] = {
-        "suggestions": [{"registration_number": k, "company_name": v["name"]}
-                        for k, v in COMPANIES.items() if name in v["partners"]],
-        "options": list(COMMERCIAL_OPTIONS), "currency": CURRENCY}
-    if params.get("registration_number"):
-        key, company = _company(params["registration_number"])
-        records.update(registration_number=key, company_name=company["name"])
+        "suggestions": [{number: k, found: v[found_field]}
+                        for k, v in entries.items() if name in v[party_field]],
+        "options": list(options), "currency": CURRENCY}
+    if params.get(number):
+        key, entry = find(params[number])
+        records.update({number: key, found: entry[found_field]})
     return records
+
+
+def commercial_lookup(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    return _registry_lookup(call, params, entries=COMPANIES, find=_company,
+                            number="registration_number", found="company_name",
+                            found_field="name", party_field="partners",
+                            options=COMMERCIAL_OPTIONS)
 
 
 def commercial_submit(call: Call, form: dict[str, Any]) -> Outcome:
@@ -109,15 +121,10 @@ def commercial_submit(call: Call, form: dict[str, Any]) -> Outcome:
 
 
 def property_lookup(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    name = NAMES.get(call.card)
-    records: dict[str, Any] = {
-        "suggestions": [{"property_number": k, "property_description": v["description"]}
-                        for k, v in PROPERTIES.items() if name in v["owners"]],
-        "options": list(PROPERTY_OPTIONS), "currency": CURRENCY}
-    if params.get("property_number"):
-        key, prop = _property(params["property_number"])
-        records.update(property_number=key, property_description=prop["description"])
-    return records
+    return _registry_lookup(call, params, entries=PROPERTIES, find=_property,
+                            number="property_number", found="property_description",
+                            found_field="description", party_field="owners",
+                            options=PROPERTY_OPTIONS)
 
 
 def property_submit(call: Call, form: dict[str, Any]) -> Outcome:
