@@ -301,7 +301,8 @@ def build_printer(config: Config, home: Path) -> Device:
         return escpos
     return SimulatedPrinter(
         home / "printed", sheets=_option(config, "printer", "sheets", 500, int),
-        seconds_per_page=_option(config, "printer", "seconds_per_page", 0.8, float))
+        seconds_per_page=_option(config, "printer", "seconds_per_page", 0.8, float),
+        presenter=_option(config, "printer", "presenter", False, bool))
 
 
 def _devices(config: Config, home: Path) -> dict[str, Device]:

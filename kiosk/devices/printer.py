@@ -50,7 +50,8 @@ class SimulatedPrinter(Printer):
     simulated = True
 
     def __init__(self, out_dir: Path, *, sheets: int = 500, low_at: int = 50,
-                 seconds_per_page: float = 0.8, name: str = "printer") -> None:
+                 seconds_per_page: float = 0.8, presenter: bool = False,
+                 name: str = "printer") -> None:
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.sheets = sheets
@@ -62,6 +63,10 @@ class SimulatedPrinter(Printer):
         # closing the cover does not bring an offline printer back online.
         self._cover_open = False
         self._offline = False
+        # ``presenter``: the simulated printer senses a printout left in its exit
+        # slot (as kiosk printers with a presenter do) until ``take_printout()``.
+        self._presenter = presenter
+        self._printout_waiting = False
         super().__init__(name, self._paper_status())
 
     def _paper_status(self) -> PrinterStatus:
@@ -69,7 +74,13 @@ class SimulatedPrinter(Printer):
             else Paper.FULL
         state = DeviceState.OFFLINE if self._offline else DeviceState.ONLINE
         detail = "cover_open" if self._cover_open else "paper_out" if paper is Paper.OUT else ""
-        return PrinterStatus(state, detail, paper=paper, cover_open=self._cover_open)
+        return PrinterStatus(state, detail, paper=paper, cover_open=self._cover_open,
+                             printout_waiting=self._printout_waiting)
+
+    def take_printout(self) -> None:
+        """The citizen took what lay in the exit slot."""
+        self._printout_waiting = False
+        self._set_status(self._paper_status())
 
     def load_paper(self, sheets: int) -> None:
         self.sheets = sheets
@@ -115,6 +126,7 @@ class SimulatedPrinter(Printer):
             tmp.write_bytes(pdf)
             tmp.replace(path)  # a printout is whole or absent
             self.sheets -= pages
+            self._printout_waiting = self._presenter
             return PrintResult(job_id, pages, path)
         finally:
             self._set_status(self._paper_status())

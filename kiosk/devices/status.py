@@ -67,6 +67,9 @@ class PrinterStatus(DeviceStatus):
     paper: Paper = Paper.UNKNOWN
     cover_open: bool = False
     jammed: bool = False
+    # A printout lies in the exit slot, not yet taken (XFS4IoT Printer media
+    # "present"). Only printers with a presenter sensor know; the others say False.
+    printout_waiting: bool = False
 
     @property
     def usable(self) -> bool:
