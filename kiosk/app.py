@@ -21,7 +21,9 @@ from kiosk.devices.camera import SimulatedCamera
 from kiosk.devices.card_reader import SimulatedCardReader
 from kiosk.devices.pcsc import PcscCardReader
 from kiosk.devices.printer import SimulatedPrinter
+from kiosk.devices.speaker import DEFAULT_VOLUME, SimulatedSpeaker
 from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
+from kiosk.i18n import LANGUAGES
 from kiosk.identity.face import FaceVerifier, SimulatedFaceVerifier
 from kiosk.identity.verify import TrustStore, TrustStoreError
 from kiosk.offline.kept_prints import KeptPrints
@@ -240,8 +242,10 @@ def build_terminal(config: Config, *, backend_url: str | None = None) -> Termina
     devices = _devices(config, home)
     registry = load_services()
     # A terminal on simulated devices is a demo or a test: its citizen's phone is
-    # the sandbox's SMS outbox and wallet.
-    phone = SandboxPhone(url) if any(d.simulated for d in devices.values()) else None
+    # the sandbox's SMS outbox and wallet. Not the speaker: a terminal whose config
+    # predates it gets the (silent) simulated one without being a demo.
+    phone = SandboxPhone(url) if any(d.simulated for name, d in devices.items()
+                                     if name != "speaker") else None
     alerts = DeviceAlerts(devices.values(), home / "state" / "alerts.json")
     return Terminal(config, home, url, gateway, devices, face_verifier(config), trust,
                     registry, registry.enabled(config.enabled_services), kept, sandbox, phone,
@@ -305,6 +309,51 @@ def build_printer(config: Config, home: Path) -> Device:
         presenter=_option(config, "printer", "presenter", False, bool))
 
 
+_SPEAKER_OPTIONS = frozenset({"volume", "output", "voices", "rate", "espeak", "aplay", "keep"})
+
+
+def build_speaker(config: Config, home: Path) -> Device:
+    """The configured speaker, opened: the screen read aloud and reminder chimes.
+    No service needs it: one that is down only goes quiet (docs/speech.md)."""
+    spec = config.device("speaker")
+    unknown = sorted(set(spec.options) - _SPEAKER_OPTIONS)
+    if unknown:
+        raise ConfigError(f"devices.speaker.{unknown[0]}: unknown key")
+    volume = _option(config, "speaker", "volume", DEFAULT_VOLUME, int)
+    if not 0 <= volume <= 100:
+        raise ConfigError("devices.speaker.volume: must be 0 to 100")
+    if spec.driver == "simulator":
+        return SimulatedSpeaker(volume=volume)
+    if spec.driver != "espeak":
+        raise ConfigError(f"devices.speaker.driver: {spec.driver!r} is not one of "
+                          "simulator, espeak")
+    from kiosk.devices.espeak import DEFAULT_RATE, EspeakSpeaker
+
+    output = _option(config, "speaker", "output", "alsa:default", str)
+    where, _, place = output.partition(":")
+    if where not in ("alsa", "dir") or not place:
+        raise ConfigError("devices.speaker.output: must be \"alsa:DEVICE\" (an ALSA PCM, "
+                          "e.g. \"alsa:default\") or \"dir:PATH\"")
+    voices = spec.options.get("voices", {})
+    if not isinstance(voices, dict) or not all(
+            lang in LANGUAGES and isinstance(v, str) and v for lang, v in voices.items()):
+        raise ConfigError("devices.speaker.voices: a table of espeak-ng voice names by "
+                          f"language ({', '.join(LANGUAGES)})")
+    rate = _option(config, "speaker", "rate", DEFAULT_RATE, int)
+    if not 80 <= rate <= 450:
+        raise ConfigError("devices.speaker.rate: words per minute, 80 to 450")
+    speaker = EspeakSpeaker(
+        alsa_device=place if where == "alsa" else "default",
+        # Relative to the terminal's data directory.
+        out_dir=home / Path(place).expanduser() if where == "dir" else None,
+        espeak=_option(config, "speaker", "espeak", "espeak-ng", str),
+        aplay=_option(config, "speaker", "aplay", "aplay", str),
+        voices=voices, rate=rate, volume=volume,
+        keep=_option(config, "speaker", "keep", 50, int))
+    speaker.open()
+    return speaker
+
+
 def _devices(config: Config, home: Path) -> dict[str, Device]:
     reader = _card_reader(config)
     if config.device("camera").driver == "opencv":
@@ -322,7 +371,8 @@ def _devices(config: Config, home: Path) -> dict[str, Device]:
                                                                          "height", 0, int),
                               loop=_option(config, "camera", "loop", False, bool))
         opencv.open()
-        return {"card_reader": reader, "camera": opencv, "printer": build_printer(config, home)}
+        return {"card_reader": reader, "camera": opencv, "printer": build_printer(config, home),
+                "speaker": build_speaker(config, home)}
     camera = SimulatedCamera(fps=_option(config, "camera", "fps", 12.0, float))
     printer = build_printer(config, home)
     # Who stands at the simulated camera: the holder of the inserted card (a demo
@@ -345,4 +395,5 @@ def _devices(config: Config, home: Path) -> dict[str, Device]:
                 camera.set_person(portrait_jpeg(holder), "holder")
 
     reader.subscribe(person_follows_card)
-    return {"card_reader": reader, "camera": camera, "printer": printer}
+    return {"card_reader": reader, "camera": camera, "printer": printer,
+            "speaker": build_speaker(config, home)}

@@ -116,9 +116,11 @@ class Config:
         return self.devices.get(name, DeviceConfig())
 
 
-DEVICE_NAMES = ("card_reader", "camera", "printer")
+DEVICE_NAMES = ("card_reader", "camera", "printer", "speaker")
 DEVICE_DRIVERS = {"card_reader": ("simulator", "pcsc"), "camera": ("simulator", "opencv"),
-                  "printer": ("simulator", "cups", "escpos")}
+                  "printer": ("simulator", "cups", "escpos"),
+                  # Speech output and reminder chimes (docs/speech.md).
+                  "speaker": ("simulator", "espeak")}
 
 
 def load(path: str | Path | None) -> Config:
