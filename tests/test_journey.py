@@ -78,8 +78,11 @@ def test_idle_warning_then_more_time_then_timeout_wipes(host, journey, terminal)
     assert journey.session is session and session.card is not None
     host.advance(timeouts.idle_warning_s)
     assert host.reports[-1].outcome == "timeout"
-    assert host.view.screen == "attract"
     assert session.wiped and session.card is None
+    # The card is still in the reader: "take your card" until it is taken.
+    assert host.view.screen == "reminder" and host.view.data["items"] == ("card",)
+    terminal.devices["card_reader"].remove()
+    on(host, "attract")
 
 
 def test_done_screen_ends_the_session_on_its_own(host, journey, terminal) -> None:
@@ -92,7 +95,7 @@ def test_done_screen_ends_the_session_on_its_own(host, journey, terminal) -> Non
     assert journey.session is session and host.view.idle_seconds_left is None
     host.advance(0.5)
     assert host.reports[-1].outcome == "completed"
-    assert session.wiped and host.view.screen == "attract"
+    assert session.wiped and host.view.screen == "reminder"
 
 
 def test_no_idle_countdown_on_the_attract_screen(host, journey) -> None:

@@ -6,5 +6,7 @@ the journey never touches a widget and runs in tests without Qt.
 
 from kiosk.journey.host import JourneyHost, ManualClock, ManualHost, Timer
 from kiosk.journey.machine import Journey, SessionReport, View
+from kiosk.journey.views import Access
 
-__all__ = ["Journey", "JourneyHost", "ManualClock", "ManualHost", "SessionReport", "Timer", "View"]
+__all__ = ["Access", "Journey", "JourneyHost", "ManualClock", "ManualHost", "SessionReport",
+           "Timer", "View"]

@@ -21,9 +21,11 @@ from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
 from kiosk.identity.card import CardDataError
 from kiosk.identity.face import FaceVerifier
 from kiosk.identity.verify import TrustStore
+from kiosk.journey.access import CHOICES, adjusted
 from kiosk.journey.context import StepEntry
 from kiosk.journey.host import JourneyHost, Timer
-from kiosk.journey.views import SessionReport, View
+from kiosk.journey.reminders import Reminder
+from kiosk.journey.views import Access, SessionReport, View
 from kiosk.offline.kept_prints import KeptPrints
 from kiosk.offline.outbox import Outbox
 from kiosk.services.availability import Availability, availability
@@ -70,6 +72,8 @@ class Journey:
         self._busy = 0
         self._waits: dict[str, float] = {}
         self._completed = False
+        self.access = Access()
+        self.reminder = Reminder(host, devices)
 
     # ----- what the host calls -------------------------------------------------
 
@@ -101,8 +105,15 @@ class Journey:
     def act(self, action: str, value: Any = None) -> None:
         """A tap on something the current view offers."""
         log.debug("action %s", action)
+        if action == "access" and value in CHOICES:
+            # On every screen, in a session or not (a citizen who cannot read
+            # the attract screen must be able to ask for it large, or read aloud).
+            self.access = adjusted(self.access, str(value))
+            self.touch()
+            self._rerender()
+            return
         if self.session is None:
-            if action == "start":
+            if action == "start" and self._screen[0] == "attract":
                 self._begin()
             elif action == "set_lang" and value in self.languages:
                 self.default_lang = value
@@ -143,6 +154,9 @@ class Journey:
             self.step.on_device(self._ctx, name, status)
         if self._screen[0] in ("catalog", "attract"):
             self._rerender()
+        if self._screen[0] == "reminder":
+            self.reminder.check(lambda: self._show("reminder", {"items": self.reminder.items}),
+                                self._to_attract)
 
     def set_backend_online(self, online: bool,
                            departments_down: frozenset[str] | None = None) -> None:
@@ -167,8 +181,17 @@ class Journey:
         self.session = None
         self._waits = {}
         log.info("session %s ended: %s %s", report.session_id, report.service_id, outcome)
-        self._show("attract", {})
+        if self.reminder.start():
+            # The citizen's accessibility choices last until the reminder is
+            # heeded: one who listens must hear "take your card" too.
+            self._show("reminder", {"items": self.reminder.items})
+        else:
+            self._to_attract()
         self.host.session_ended(report)
+
+    def _to_attract(self, notice: str | None = None) -> None:
+        self.access = Access()  # the next citizen starts from the defaults
+        self._show("attract", {"notice": notice} if notice else {})
 
     # ----- sessions and services -------------------------------------------------
 
@@ -256,7 +279,8 @@ class Journey:
             elif self.session.card is not None:
                 # Card pulled mid-service: nothing personal may stay behind.
                 self.end("card_removed")
-                self._show("attract", {"notice": "card.removed"})
+                if not self.reminder.active:  # a printout left behind is said first
+                    self._to_attract("card.removed")
 
     # ----- work off the thread -------------------------------------------------
 
@@ -348,4 +372,5 @@ class Journey:
             step=self._step_index + 1 if service else 0,
             steps=len(service.steps) if service else 0,
             idle_seconds_left=self._idle_left,
+            access=self.access,
         ))

@@ -8,6 +8,19 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Access:
+    """How the citizen asked to be served: high contrast, large text, the screen
+    read aloud (at a volume, again on request). Chosen at any screen, kept for
+    the session, back to the defaults when it ends: the next citizen starts fresh."""
+
+    high_contrast: bool = False
+    large_text: bool = False
+    speech: bool = False
+    volume: int = 60  # percent
+    repeats: int = 0  # bumped by "read it again": the UI speaks the screen once more
+
+
+@dataclass(frozen=True)
 class View:
     screen: str
     lang: str
@@ -17,6 +30,7 @@ class View:
     step: int = 0  # 1-based position in the service's steps, 0 outside a service
     steps: int = 0
     idle_seconds_left: int | None = None  # set while the idle warning shows
+    access: Access = field(default_factory=Access)
 
 
 @dataclass(frozen=True)
