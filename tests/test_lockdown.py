@@ -72,3 +72,20 @@ def test_on_a_real_kiosk_escape_keys_and_menus_never_arrive(qtbot, terminal) -> 
         assert kiosk.journey._screen[0] == "attract" and kiosk.window.isVisible()
     finally:
         kiosk.host.shutdown()
+
+
+def test_the_locked_window_is_frameless_on_top_and_goes_back_to_full_screen(qtbot) -> None:
+    from kiosk.ui.lockdown import lock_window
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    lock_window(window)
+    flags = window.windowFlags()
+    assert flags & Qt.WindowType.FramelessWindowHint
+    assert flags & Qt.WindowType.WindowStaysOnTopHint
+    qtbot.waitUntil(window.isFullScreen)
+    window.showNormal()  # what a window manager's "restore" would do
+    assert not window.isFullScreen()  # for now: put back on the next turn of the loop
+    qtbot.waitUntil(window.isFullScreen)
+    window.showMinimized()
+    qtbot.waitUntil(lambda: window.isFullScreen() and not window.isMinimized())

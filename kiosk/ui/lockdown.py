@@ -2,7 +2,9 @@
 
 An event filter on the whole application swallows the keys and menus that
 would leave or disturb it: Escape, Alt+F4, Alt+Tab, the Windows/Meta key,
-Ctrl+Q/W, Ctrl+Alt+Delete/Backspace, the function keys, and context menus.
+Ctrl+Q/W, Ctrl+Alt+Delete/Backspace, the function keys, and context menus;
+``lock_window`` makes the window frameless, on top and full screen, and puts
+it back to full screen if anything takes it out.
 What the application never sees (a compositor's own shortcuts, switching to a
 text console) is the compositor's to refuse: the kiosk runs under cage, which
 offers no desktop to reach (see packaging, issue 9).
@@ -10,8 +12,9 @@ offers no desktop to reach (see packaging, issue 9).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QWidget
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
@@ -46,3 +49,25 @@ class KioskLock(QObject):
         if kind == QEvent.Type.ContextMenu:
             return True
         return kind in SWALLOWED and isinstance(event, QKeyEvent) and is_escape_key(event)
+
+
+class StayFullScreen(QObject):
+    """Puts the kiosk's window back to full screen whenever something (a window
+    manager's shortcut, a misbehaving dialog) takes it out, or minimises it."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.WindowStateChange and isinstance(obj, QWidget)
+                and (not obj.isFullScreen() or obj.isMinimized())):
+            # Later, not inside the state change the platform is delivering.
+            QTimer.singleShot(0, obj.showFullScreen)
+        return False
+
+
+def lock_window(window: QWidget) -> None:
+    """Frameless (no title bar to drag, no close button), above other windows,
+    full screen, and kept so; then shown."""
+    window.setWindowFlags(Qt.WindowType.Window | Qt.WindowType.FramelessWindowHint
+                          | Qt.WindowType.WindowStaysOnTopHint)
+    keeper = StayFullScreen(window)
+    window.installEventFilter(keeper)
+    window.showFullScreen()
