@@ -98,8 +98,12 @@ def test_idle_timeout_wipes_the_session(qtbot, kiosk, terminal, clock) -> None:
     tap(qtbot, kiosk, "act:more_time")
     assert not overlay.isVisible() and kiosk.journey.session is session
     clock.advance(timeouts.idle_timeout_s + timeouts.idle_warning_s)
-    assert screen(kiosk) == "attract" and not overlay.isVisible()
+    assert not overlay.isVisible()
     assert session.wiped and session.card is None and not session.data
+    # The card is still in the reader: "take your card" until it is taken.
+    assert screen(kiosk) == "reminder"
+    tap(qtbot, kiosk, "sim:remove")
+    wait_screen(qtbot, kiosk, "attract")
 
 
 def test_language_switch_on_every_screen(qtbot, kiosk) -> None:

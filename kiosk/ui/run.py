@@ -24,7 +24,7 @@ from kiosk.journey.host import ManualClock
 from kiosk.offline.connectivity import Connectivity
 from kiosk.services.contract import Service
 from kiosk.ui.bridge import QtHost
-from kiosk.ui.lockdown import KioskLock
+from kiosk.ui.lockdown import KioskLock, lock_window
 from kiosk.ui.simpanel import DemoPhone, SimControls
 from kiosk.ui.theme import DESIGN_SIZE
 from kiosk.ui.window import KioskWindow
@@ -101,9 +101,13 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
         sim = SimControls(reader.card_keys, reader.insert, reader.remove, phone)
     elif phone is not None:
         sim = SimControls([], lambda _card: None, lambda: None, phone)
+    printer = terminal.devices.get("printer")
+    if sim is not None and getattr(printer, "simulated", False):
+        sim.take_printout = getattr(printer, "take_printout", None)
     services = terminal.services
     window = KioskWindow(cfg.terminal.languages, terminal.simulated_devices,
-                         {s.id: s.titles for s in services}, sim)
+                         {s.id: s.titles for s in services}, sim,
+                         speaker=terminal.devices.get("speaker"))
     host = QtHost(window, clock=clock)
     if sim is not None:
         sim.background = host.run_in_background  # the phone talks HTTP: never on the UI thread
@@ -167,7 +171,7 @@ def run(terminal: TerminalParts, *, windowed: bool = False, lang: str | None = N
     if windowed:
         kiosk.window.show()
     else:
-        kiosk.window.showFullScreen()
+        lock_window(kiosk.window)
     sync = terminal.start_sync()
     monitor = watch_backend(kiosk, terminal.connectivity_probe(),
                             (lambda: sync.wake(retry_now=True)) if sync is not None else None)

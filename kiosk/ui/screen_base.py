@@ -195,6 +195,8 @@ def rows_grid(rows: Sequence[Mapping[str, Any]], label_of: Callable[[Any], str],
         grid.addWidget(key, i, 0)
         grid.addWidget(value, i, 1)
     grid.setColumnMinimumWidth(0, 300)
-    grid.setColumnStretch(0, 1)
-    grid.setColumnStretch(1, 2)
+    # Amounts are short and labels long (a certificate's name); other values
+    # (a name, an address) are the longer side.
+    grid.setColumnStretch(0, 2 if amounts else 1)
+    grid.setColumnStretch(1, 1 if amounts else 2)
     return box

@@ -72,7 +72,8 @@ class LanguageScreen(Screen):
 
 
 class MessageScreen(Screen):
-    """insert_card, progress, done and error: an illustration, a message, actions."""
+    """insert_card, progress, done, kept, reminder and error: an illustration, a
+    message, actions."""
 
     def build(self, view: View, tr: Tr) -> None:
         data = view.data
@@ -92,11 +93,20 @@ class MessageScreen(Screen):
             # A reference to copy down takes the room of a smaller picture and message.
             long = bool(data.get("reference"))
             finish = action_button(tr("nav.finish"), "finish", role="primary")
-            widgets += [Illustration("done", 120 if long else 220),
+            widgets += [*(Illustration.unless_large("done", 120) if long
+                          else [Illustration("done", 220)]),
                         label(tr("done.title"), "success", align=CENTER),
                         label(tr(data["message"]), "body" if long else "title", align=CENTER),
                         *_reference(data, tr),
                         label(tr("done.thanks"), "muted", align=CENTER), finish]
+        elif kind == "reminder":
+            # After the session: what the citizen left behind, biggest first.
+            for item in data["items"]:
+                widgets += [Illustration("card" if item == "card" else "printer",
+                                         260 if len(data["items"]) == 1 else 160),
+                            label(tr(f"reminder.{item}"), "warning", align=CENTER),
+                            label(tr(f"reminder.{item}_where"), "body", align=CENTER)]
+            widgets.append(label(tr("reminder.thanks"), "muted", align=CENTER))
         elif kind == "kept":
             widgets += [Illustration("printer", 220),
                         label(tr("kept.title"), "title", align=CENTER),
@@ -105,7 +115,8 @@ class MessageScreen(Screen):
                                  (tr("kept.not_now"), "skip", None))]
         else:  # error
             long = bool(data.get("reference"))
-            widgets += [Illustration("error", 120 if long else 200),
+            widgets += [*(Illustration.unless_large("error", 120) if long
+                          else [Illustration("error", 200)]),
                         label(tr("error.title"), "error", align=CENTER),
                         label(tr(data["message"]), "body" if long else "title", align=CENTER),
                         *_reference(data, tr)]
@@ -202,6 +213,7 @@ class QuantityScreen(Screen):
         more.setAccessibleName(tr("quantity.more"))
         more.setEnabled(d["count"] < d["maximum"])
         count = label(f"{d['count']} {tr(d['unit'])}", "display", align=CENTER, name="Count")
+        count.setWordWrap(False)  # "3 vouchers" is one thing: never split over two lines
         count.setMinimumWidth(420)
         for w in (fewer, count, more):
             row.addWidget(w)
@@ -232,6 +244,7 @@ SCREENS: dict[str, type[Screen]] = {
     "done": MessageScreen,
     "error": MessageScreen,
     "kept": MessageScreen,
+    "reminder": MessageScreen,
     "face": FaceScreen,
     "quantity": QuantityScreen,
     "form": FormScreen,

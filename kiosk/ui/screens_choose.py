@@ -102,7 +102,11 @@ def _option(o: Mapping[str, Any], multi: bool, selected: bool, lang_text: Any) -
         w.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         if disabled and w.property("role") in ("optiontitle", "optionline", "optionamount"):
             w.setStyleSheet(f"color: {PALETTE.disabled_text};")
-    card.setAccessibleName(lang_text(o.get("title")))
+    # Read aloud as one: what it is, its details, what it costs (not the chevron).
+    said = [lang_text(o.get("title")), *(lang_text(line) for line in o.get("lines", []))]
+    if o.get("amount") is not None:
+        said.append(money(o["amount"], o.get("currency")))
+    card.setAccessibleName(", ".join(x for x in said if x))
     return card
 
 

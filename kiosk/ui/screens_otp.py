@@ -70,7 +70,8 @@ class OtpScreen(Screen):
         left = QVBoxLayout()
         left.setSpacing(SIZES.gap)
         left.addStretch(1)
-        left.addWidget(Illustration("phone", 120))
+        for picture in Illustration.unless_large("phone", 120):
+            left.addWidget(picture)
         left.addWidget(label(tr("ui.otp.title"), "title"))
         left.addWidget(label(tr("ui.otp.sent", phone=self.value_text(d.get("phone_masked"))),
                              "body", name="OtpSentTo"))

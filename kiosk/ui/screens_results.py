@@ -112,13 +112,17 @@ class PaymentScreen(Screen):
             "deadline", time.monotonic() + float(d.get("expires_in_s") or 0))
         self.deadline = float(deadline)
         self.countdown = label("", "rowvalue", name="PaymentCountdown")
-        right.addWidget(self.countdown)
         self._tick()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self.timer.start(1000)
         cancel = action_button(tr("ui.payment.cancel"), "cancel_payment")
-        right.addWidget(cancel, 0, Qt.AlignmentFlag.AlignLeft)
+        # The time left beside the way out of it: one row, so large text still fits.
+        last = QHBoxLayout()
+        last.setSpacing(SIZES.gap)
+        last.addWidget(self.countdown, 1)
+        last.addWidget(cancel)
+        right.addLayout(last)
         return right
 
     def _tick(self) -> None:

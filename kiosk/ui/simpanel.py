@@ -51,6 +51,9 @@ class SimControls(QObject):
         self.remove = remove
         self.phone = phone
         self.background = background
+        # Set where the simulated printer senses its exit slot: the panel's
+        # "take the printout" (a real citizen's hand does it on a real kiosk).
+        self.take_printout: Callable[[], None] | None = None
         self.last_sms: Mapping[str, Any] | None = None
         self.wallet: str | None = None  # None | paying | paid | failed
         self.paid_for: str | None = None
@@ -101,7 +104,7 @@ def _sim_button(text: str, name: str, on_tap: Callable[[], None]) -> QPushButton
     return b
 
 
-CARD_SCREENS = ("attract", "insert_card", "done", "error")
+CARD_SCREENS = ("attract", "insert_card", "done", "error", "reminder")
 
 
 def sim_panel(sim: SimControls, view: View, tr: Callable[..., str]) -> QFrame | None:
@@ -124,6 +127,9 @@ def sim_panel(sim: SimControls, view: View, tr: Callable[..., str]) -> QFrame | 
             row.addWidget(_sim_button(card, f"sim:insert:{card}",
                                       lambda c=card: sim.insert(c)))
         row.addWidget(_sim_button(tr("sim.remove"), "sim:remove", sim.remove))
+    if view.screen == "reminder" and "printout" in view.data["items"] and sim.take_printout:
+        row.addWidget(_sim_button(tr("sim.take_printout"), "sim:take_printout",
+                                  sim.take_printout))
     if phone_screen:
         row.addWidget(_phone(sim, view, tr), 1)
     return panel

@@ -3,11 +3,18 @@
 Sized for a public touchscreen read standing up, by the elderly too: touch
 targets of at least 96 px (well over the 60 px floor), body text 28 px, and
 colour pairs with a contrast of at least 4.5:1 (checked by the tests).
+
+Two modes the citizen can switch on, alone or together: high contrast (light
+on black, every text pair at least 7:1, WCAG's AAA level) and large text (every
+size a quarter larger). ``PALETTE`` and ``SIZES`` always read the mode in use,
+so a widget that paints itself follows the citizen's choice with no code of
+its own; ``use()`` switches, and the window applies the stylesheet again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 FONT_FAMILIES = ("Noto Sans CJK TC", "Noto Sans", "DejaVu Sans")
 DESIGN_SIZE = (1920, 1080)
@@ -50,10 +57,78 @@ class Sizes:
     gap: int = 24
     margin: int = 48
     bar_height: int = 112
+    # Pictures at this share of their size: with large text, the words need the room.
+    illustration: float = 1.0
 
 
-PALETTE = Palette()
-SIZES = Sizes()
+STANDARD = Palette()
+HIGH_CONTRAST = Palette(
+    primary="#ffd500",  # yellow on black: the classic low-vision pair
+    primary_dark="#e6bf00",
+    on_primary="#000000",
+    accent="#ffd500",
+    surface="#000000",
+    card="#000000",
+    text="#ffffff",
+    text_muted="#e6e6e6",
+    border="#ffffff",
+    disabled_bg="#2b2b2b",
+    disabled_text="#d0d0d0",
+    danger="#ff9e9e",
+    warning="#ffd500",
+    success="#8cf5a4",
+    selected_bg="#1f1f00",
+    sim="#ffd27a",
+    sim_bg="#1c1400",
+)
+REGULAR = Sizes()
+LARGE = Sizes(body=36, small=30, title=64, heading=50, field=40, field_height=92, key=36,
+              display=88, button_height=112, button_min_width=220, radius=20, gap=24,
+              margin=40, bar_height=124, illustration=0.55)
+
+
+@dataclass(frozen=True)
+class Theme:
+    palette: Palette
+    sizes: Sizes
+
+    @property
+    def name(self) -> str:
+        return "+".join(n for n, on in (("contrast", self.palette is HIGH_CONTRAST),
+                                         ("large", self.sizes is LARGE)) if on) or "standard"
+
+
+def theme_for(high_contrast: bool = False, large_text: bool = False) -> Theme:
+    return Theme(HIGH_CONTRAST if high_contrast else STANDARD, LARGE if large_text else REGULAR)
+
+
+_active = [theme_for()]
+
+
+def use(theme: Theme) -> bool:
+    """Make ``theme`` the one in use; True when that changed anything."""
+    changed = theme != _active[0]
+    _active[0] = theme
+    return changed
+
+
+def active() -> Theme:
+    return _active[0]
+
+
+class _Active:
+    """Reads through to the palette or sizes of the theme in use."""
+
+    def __init__(self, part: str) -> None:
+        self._part = part
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(getattr(_active[0], self._part), name)
+
+
+# Typed as what they read through to: every attribute of Palette and Sizes.
+PALETTE: Palette = _Active("palette")  # type: ignore[assignment]
+SIZES: Sizes = _Active("sizes")  # type: ignore[assignment]
 
 
 def contrast_ratio(fg: str, bg: str) -> float:
@@ -78,7 +153,9 @@ TEXT_PAIRS = (
 )
 
 
-def stylesheet(p: Palette = PALETTE, s: Sizes = SIZES) -> str:
+def stylesheet(p: Palette | None = None, s: Sizes | None = None) -> str:
+    p = p or active().palette
+    s = s or active().sizes
     families = ", ".join(f'"{f}"' for f in FONT_FAMILIES)
     return f"""
 * {{ font-family: {families}; font-size: {s.body}px; color: {p.text}; }}
@@ -94,6 +171,13 @@ QPushButton[role="lang"] {{
   border-radius: {s.radius}px; min-height: 72px; min-width: 0; padding: 0 24px;
   font-size: {s.small}px; }}
 QPushButton[role="lang"]:checked {{ background: {p.on_primary}; color: {p.primary}; }}
+QPushButton[role="icon"] {{ background: transparent; border: 2px solid {p.on_primary};
+  border-radius: {s.radius}px; padding: 0; min-width: {s.bar_height - 36}px;
+  max-width: {s.bar_height - 36}px; min-height: {s.bar_height - 36}px;
+  max-height: {s.bar_height - 36}px; }}
+QPushButton[role="icon"]:checked {{ background: {p.on_primary}; }}
+QPushButton[role="iconbutton"] {{ padding: 0; min-width: {s.button_height}px;
+  max-width: {s.button_height}px; }}
 #BottomBar {{ background: {p.card}; border-top: 1px solid {p.border}; }}
 QPushButton {{
   min-height: {s.button_height}px; min-width: {s.button_min_width}px; padding: 0 36px;

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QLabel, QLayout, QPushButton, QSizePolicy, QWidget
 
-from kiosk.ui.theme import PALETTE
+from kiosk.ui.theme import PALETTE, SIZES
 
 
 def label(text: str, role: str = "body", *, align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft,
@@ -66,8 +66,15 @@ class Illustration(QWidget):
     def __init__(self, kind: str, size: int = 260) -> None:
         super().__init__()
         self.kind = kind
+        size = int(size * SIZES.illustration)
         self.setFixedSize(size, size)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    @classmethod
+    def unless_large(cls, kind: str, size: int) -> list[QWidget]:
+        """The picture, or none with large text on: where the words fill the
+        screen (a reference to copy down, a code to type), they need the room."""
+        return [] if SIZES.illustration < 1 else [cls(kind, size)]
 
     def paintEvent(self, event: Any) -> None:
         p = QPainter(self)
@@ -179,3 +186,102 @@ def repolish(widget: QWidget) -> None:
     style.unpolish(widget)
     style.polish(widget)
     widget.update()
+
+
+class IconButton(QPushButton):
+    """A square button with a drawn icon (no icon font to install, no emoji the
+    kiosk's fonts may lack): ``text_size``, ``contrast``, ``speech`` (toggles, on
+    the top bar), ``softer``, ``louder``, ``repeat`` (on the bottom bar: ``bar``
+    False). It is an ``action_button`` in every other way; its accessible name
+    says what it does, and speech reads that name."""
+
+    def __init__(self, icon: str, action: str, value: Any, name: str, *,
+                 bar: bool = True) -> None:
+        super().__init__()
+        self.icon = icon
+        self.on_bar = bar
+        self.setObjectName(f"act:{action}:{value}")
+        self.setProperty("action", action)
+        self.setProperty("value", value)
+        self.setProperty("role", "icon" if bar else "iconbutton")
+        self.setAccessibleName(name)
+        self.setToolTip(name)
+        self.setCheckable(bar)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def paintEvent(self, event: Any) -> None:
+        super().paintEvent(event)  # the styled frame: border, and filled when checked
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        on_dark = self.on_bar != self.isChecked()  # the top bar is dark, checked is light
+        colour = QColor(PALETTE.on_primary if on_dark else PALETTE.primary)
+        s = float(min(self.width(), self.height()))
+        getattr(self, f"_draw_{self.icon}")(p, s, colour)
+        p.end()
+
+    def _draw_text_size(self, p: QPainter, s: float, c: QColor) -> None:
+        font = p.font()
+        font.setBold(True)
+        p.setPen(c)
+        for size, x in ((s * 0.30, s * 0.16), (s * 0.50, s * 0.42)):
+            font.setPixelSize(int(size))
+            p.setFont(font)
+            p.drawText(QPointF(x, s * 0.70), "A")
+
+    def _draw_contrast(self, p: QPainter, s: float, c: QColor) -> None:
+        box = QRectF(s * 0.22, s * 0.22, s * 0.56, s * 0.56)
+        p.setPen(QPen(c, s * 0.06))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawEllipse(box)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(c)
+        p.drawPie(box, 90 * 16, 180 * 16)
+
+    def _draw_speech(self, p: QPainter, s: float, c: QColor, waves: int = 2) -> None:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(c)
+        body = QPainterPath(QPointF(s * 0.18, s * 0.40))
+        for x, y in ((0.32, 0.40), (0.50, 0.24), (0.50, 0.76), (0.32, 0.60), (0.18, 0.60)):
+            body.lineTo(QPointF(s * x, s * y))
+        body.closeSubpath()
+        p.drawPath(body)
+        pen = QPen(c, s * 0.055)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        for r in (0.12, 0.22)[:waves]:
+            p.drawArc(QRectF(s * (0.50 - r), s * (0.50 - r), s * 2 * r, s * 2 * r),
+                      -45 * 16, 90 * 16)
+
+    def _draw_softer(self, p: QPainter, s: float, c: QColor) -> None:
+        self._draw_speech(p, s * 0.8, c, waves=1)
+        self._sign(p, s, c, plus=False)
+
+    def _draw_louder(self, p: QPainter, s: float, c: QColor) -> None:
+        self._draw_speech(p, s * 0.8, c, waves=2)
+        self._sign(p, s, c, plus=True)
+
+    def _sign(self, p: QPainter, s: float, c: QColor, *, plus: bool) -> None:
+        pen = QPen(c, s * 0.07)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setPen(pen)
+        x, y, r = s * 0.78, s * 0.66, s * 0.11
+        p.drawLine(QPointF(x - r, y), QPointF(x + r, y))
+        if plus:
+            p.drawLine(QPointF(x, y - r), QPointF(x, y + r))
+
+    def _draw_repeat(self, p: QPainter, s: float, c: QColor) -> None:
+        pen = QPen(c, s * 0.07)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        box = QRectF(s * 0.25, s * 0.25, s * 0.5, s * 0.5)
+        p.drawArc(box, 60 * 16, 270 * 16)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(c)
+        head = QPainterPath(QPointF(s * 0.52, s * 0.14))
+        head.lineTo(QPointF(s * 0.68, s * 0.27))
+        head.lineTo(QPointF(s * 0.50, s * 0.36))
+        head.closeSubpath()
+        p.drawPath(head)

@@ -23,8 +23,9 @@ from kiosk.identity.frames import Frame
 from kiosk.journey import View
 from kiosk.ui.screens import SCREENS, FaceScreen, Screen
 from kiosk.ui.simpanel import SimControls, sim_panel
-from kiosk.ui.theme import FONT_FAMILIES, SIZES, stylesheet
-from kiosk.ui.widgets import action_button, clear, connect_action, label
+from kiosk.ui.speech import reading_order, speak, utterance
+from kiosk.ui.theme import FONT_FAMILIES, SIZES, stylesheet, theme_for, use
+from kiosk.ui.widgets import IconButton, action_button, clear, connect_action, label
 
 __all__ = ["IdleOverlay", "KioskWindow", "SimControls"]
 
@@ -37,13 +38,14 @@ class KioskWindow(QWidget):
 
     def __init__(self, languages: Sequence[str], simulated: Sequence[str],
                  service_titles: Mapping[str, Mapping[str, str]],
-                 sim: SimControls | None = None) -> None:
+                 sim: SimControls | None = None, speaker: Any = None) -> None:
         super().__init__()
         self.setObjectName("KioskWindow")
         self.setStyleSheet(stylesheet())
         self.languages = list(languages)
         self.simulated = list(simulated)
         self.sim = sim
+        self.speaker = speaker  # a kiosk.devices speaker: the screen read aloud
         self.service_titles = service_titles
         self.view: View | None = None
         self.screen: Screen | None = None
@@ -86,6 +88,12 @@ class KioskWindow(QWidget):
     def render(self, view: View) -> None:
         previous, self.view = self.view, view
         tr = self._tr(view)
+        if use(theme_for(view.access.high_contrast, view.access.large_text)):
+            # The citizen switched contrast or text size: every widget styled anew.
+            self.setStyleSheet(stylesheet())
+            self.top.setFixedHeight(SIZES.bar_height)
+            self.bottom.setFixedHeight(SIZES.bar_height + 24)
+            previous = None
         same_screen = previous is not None and _without_idle(previous) == _without_idle(view)
         if not same_screen:
             self._render_top(view, tr)
@@ -121,6 +129,42 @@ class KioskWindow(QWidget):
         elif self.screen is not None:
             self.screen.shown_again()
         self.overlay.render(view.idle_seconds_left, tr)
+        self._read_aloud(previous, view)
+
+    def _read_aloud(self, previous: View | None, view: View) -> None:
+        """Say the screen when it is new, when asked again, or when the idle
+        warning appears; stop when the citizen turns speech off."""
+        if not view.access.speech:
+            if previous is not None and previous.access.speech and self.speaker is not None:
+                self.speaker.stop()
+            return
+        warned = view.idle_seconds_left is not None and (
+            previous is None or previous.idle_seconds_left is None)
+        again = previous is not None and previous.access.repeats != view.access.repeats
+        new = previous is None or _without_idle(previous) != _without_idle(view)
+        if warned:
+            texts = reading_order(self, [self.overlay.dialog])
+        elif new or again:
+            texts = reading_order(self, [self.top, self.screen] if self.screen else [self.top])
+            texts = [t for t in texts if t not in self._chrome_texts(view)]
+        else:
+            return
+        speak(self.speaker, utterance(texts, view.lang), view.lang, view.access.volume)
+
+    def _chrome_texts(self, view: View) -> set[str]:
+        """What the top bar always shows (the government, the language and access
+        buttons): not read out again on every screen."""
+        tr = self._tr(view)
+        return {tr("header.government"), tr("header.kiosk"), *LANGUAGE_NAMES.values(),
+                *(tr(f"access.{k}") for k in ("large_text", "contrast", "speech"))}
+
+    def spoken_text(self) -> str:
+        """What reading the screen aloud says now (the gallery and tests look)."""
+        if self.view is None:
+            return ""
+        texts = reading_order(self, [self.top, self.screen] if self.screen else [self.top])
+        return utterance((t for t in texts if t not in self._chrome_texts(self.view)),
+                         self.view.lang)
 
     @staticmethod
     def _tr(view: View) -> Callable[..., str]:
@@ -143,21 +187,15 @@ class KioskWindow(QWidget):
         return False
 
     def _render_top(self, view: View, tr: Callable[..., str]) -> None:
+        """Who serves the citizen (the government, or the service open and its
+        step), then the display and speech choices, then the languages."""
         clear(self.top_row)
-        who = QVBoxLayout()
-        who.setSpacing(2)
-        who.addStretch(1)
-        who.addWidget(label(tr("header.government"), name="Government"))
-        who.addWidget(label(tr("header.kiosk"), name="Kiosk"))
-        who.addStretch(1)
-        self.top_row.addLayout(who)
-        self.top_row.addStretch(1)
+        where = QVBoxLayout()
+        where.setSpacing(2)
+        where.addStretch(1)
         if view.service_id:
-            where = QVBoxLayout()
-            where.addStretch(1)
             titles = self.service_titles.get(view.service_id, {})
-            title = label(titles.get(view.lang, ""), align=Qt.AlignmentFlag.AlignCenter,
-                          name="ServiceTitle")
+            title = label(titles.get(view.lang, ""), name="ServiceTitle")
             # One line where there is room for it (a long Portuguese title wrapped
             # at its own hint width crowded the bar); two when there is not.
             font = QFont(list(FONT_FAMILIES))
@@ -167,16 +205,31 @@ class KioskWindow(QWidget):
                                       TITLE_WIDTH))
             where.addWidget(title)
             where.addWidget(label(tr("nav.step", step=view.step, steps=view.steps),
-                                  align=Qt.AlignmentFlag.AlignCenter, name="StepLabel"))
-            where.addStretch(1)
-            self.top_row.addLayout(where)
-            self.top_row.addStretch(1)
-        if self.simulated:
+                                  name="StepLabel"))
+        else:
+            for text, name in ((tr("header.government"), "Government"),
+                               (tr("header.kiosk"), "Kiosk")):
+                line = label(text, name=name)
+                line.setWordWrap(False)
+                where.addWidget(line)
+        where.addStretch(1)
+        self.top_row.addLayout(where)
+        self.top_row.addStretch(1)
+        if self.simulated and not view.service_id:
             badge = QLabel(tr("sim.badge"), objectName="SimBadge")
             badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
             badge.setToolTip(", ".join(self.simulated))
             self.top_row.addWidget(badge, 0, Qt.AlignmentFlag.AlignVCenter)
             self.top_row.addSpacing(SIZES.gap)
+        access = view.access
+        for icon, choice, on in (("text_size", "large_text", access.large_text),
+                                 ("contrast", "contrast", access.high_contrast),
+                                 ("speech", "speech", access.speech)):
+            b = IconButton(icon, "access", choice, tr(f"access.{choice}"))
+            b.setChecked(on)
+            connect_action(b, self.acted.emit)
+            self.top_row.addWidget(b)
+        self.top_row.addSpacing(SIZES.gap)
         for lang in self.languages:
             b = action_button(LANGUAGE_NAMES[lang], "set_lang", lang, role="lang")
             b.setCheckable(True)
@@ -189,15 +242,24 @@ class KioskWindow(QWidget):
         clear(self.bottom_row)
         # No way out while the machine works (issuing, printing): a citizen who
         # cancels mid-print would leave with nothing the backend already issued.
-        in_session = view.screen not in ("attract", "language", "done", "progress")
+        in_session = view.screen not in ("attract", "language", "done", "progress", "reminder")
         buttons: list[QPushButton] = []
         if in_session:
             buttons.append(action_button(tr("nav.cancel"), "cancel"))
         if in_session and view.service_id:
             buttons.append(action_button(tr("nav.home"), "home"))
+        if view.access.speech:
+            # Softer, louder, read again: drawn icons, named for the speech itself.
+            buttons += [IconButton(icon, "access", icon, tr(f"access.{icon}"), bar=False)
+                        for icon in ("softer", "louder", "repeat")]
         for b in buttons:
             connect_action(b, self.acted.emit)
             self.bottom_row.addWidget(b)
+        if view.access.speech:
+            volume = label(tr("access.volume", volume=view.access.volume), "muted",
+                           name="Volume")
+            volume.setWordWrap(False)
+            self.bottom_row.addWidget(volume)
         self.bottom_row.addStretch(1)
         if self.sim is not None:
             panel = sim_panel(self.sim, view, tr)
@@ -207,7 +269,9 @@ class KioskWindow(QWidget):
 
 
 def _without_idle(view: View) -> tuple:
-    return (view.screen, view.lang, repr(view.data), view.service_id, view.step)
+    a = view.access
+    return (view.screen, view.lang, repr(view.data), view.service_id, view.step,
+            a.high_contrast, a.large_text, a.speech, a.volume)
 
 
 def _draft_key(view: View) -> tuple:
@@ -253,7 +317,11 @@ class IdleOverlay(QWidget):
             connect_action(b, self.acted.emit)
             row.addWidget(b)
         self.box.addLayout(row)
-        self.dialog.setFixedWidth(1100)
+        width = 1100 if SIZES.body < 32 else 1300
+        self.dialog.setFixedWidth(width)
+        # As tall as its wrapped texts need at that width (the centring layout
+        # would give it only its unwrapped hint, and cut the last line).
+        self.dialog.setFixedHeight(self.box.totalHeightForWidth(width))
         self.setGeometry(self.parentWidget().rect())
         self.show()
         self.raise_()
