@@ -1,4 +1,4 @@
-"""The ``kiosk`` command: demo, sandbox, services, config."""
+"""The ``kiosk`` command: demo, sandbox, services, config, card, face, print, queue, ui."""
 
 from __future__ import annotations
 
@@ -78,11 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     from kiosk.cli_face import add_face_commands
     from kiosk.cli_print import add_print_commands
     from kiosk.cli_queue import add_queue_commands
+    from kiosk.cli_ui import add_ui_commands
 
     add_card_commands(sub)
     add_face_commands(sub)
     add_print_commands(sub)
     add_queue_commands(sub)
+    add_ui_commands(sub)
     return p
 
 
