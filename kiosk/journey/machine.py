@@ -26,6 +26,7 @@ from kiosk.journey.context import StepEntry
 from kiosk.journey.host import JourneyHost, Timer
 from kiosk.journey.reminders import Reminder
 from kiosk.journey.views import Access, SessionReport, View
+from kiosk.journey.waiting import WAIT_SCREENS, WaitWatch
 from kiosk.offline.kept_prints import KeptPrints
 from kiosk.offline.outbox import Outbox
 from kiosk.services.availability import Availability, availability
@@ -294,8 +295,11 @@ class Journey:
         self._busy += busy
         if busy:
             self._cancel_idle()  # the citizen is waiting on us: no idle countdown
+        watch = self._watch_wait(ctx) if busy else None
 
         def done(result: Any, error: BaseException | None) -> None:
+            if watch is not None:
+                watch.cancel()
             if not ctx.live:
                 wipe = getattr(result, "wipe", None)
                 if callable(wipe):
@@ -316,8 +320,18 @@ class Journey:
                 log.info("%s failed: %s %s", wait, error.__class__.__name__,
                          error if known else "")
                 ctx.fail(message_for(error), retry=True)
+            if watch is not None and self._screen[0] == "progress" and ctx.live:
+                watch.restore()  # the step drew nothing new: back to what it showed
 
         self.host.run_in_background(work, done)
+
+    def _watch_wait(self, ctx: StepEntry) -> WaitWatch | None:
+        """A wait that began on a screen that does not say the kiosk is working:
+        after ``PROGRESS_AFTER_S`` the citizen sees the progress screen, never a
+        screen that seems frozen."""
+        if self._screen[0] in WAIT_SCREENS:
+            return None
+        return WaitWatch(self, ctx)
 
     # ----- idle ----------------------------------------------------------------
 
@@ -374,3 +388,4 @@ class Journey:
             idle_seconds_left=self._idle_left,
             access=self.access,
         ))
+
