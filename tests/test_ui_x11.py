@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -71,3 +72,75 @@ def test_the_demo_runs_on_x_and_ctrl_c_ends_it(tmp_path: Path, x_display: str) -
         if demo.poll() is None:
             demo.kill()
     assert "Traceback" not in (demo.stderr.read() if demo.stderr else "")
+
+
+def _start_button_centre() -> tuple[int, int]:
+    """Where the attract screen's Start button is on a 1920×1080 screen: the same
+    window laid out offscreen in this process (the real one is full screen at 0,0)."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QPushButton
+
+    from kiosk.journey import View
+    from kiosk.ui.theme import DESIGN_SIZE
+    from kiosk.ui.window import KioskWindow
+
+    window = KioskWindow(["zh-Hant", "pt", "en"], ["card_reader"], {})
+    window.setFixedSize(*DESIGN_SIZE)
+    window.show()
+    window.render(View("attract", "zh-Hant", {}))
+    button = window.findChild(QPushButton, "act:start")
+    centre = button.mapTo(window, QPoint(button.width() // 2, button.height() // 2))
+    window.close()
+    return centre.x(), centre.y()
+
+
+def test_on_a_real_x_server_escape_keys_do_nothing_and_a_real_tap_starts(
+        qapp, tmp_path: Path, x_display: str) -> None:
+    """The demo as a citizen meets it: full screen and frameless on a real X
+    server; Escape, Alt+F4, Ctrl+Q and Alt+Tab typed through X leave it running;
+    a pointer click on Start (a real X event) begins a session."""
+    import time
+
+    x, y = _start_button_centre()
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM",
+                                                             "WAYLAND_DISPLAY")}
+    env.update(DISPLAY=x_display, KIOSK_HOME=str(tmp_path / "home"))
+    demo = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "demo"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "home" / "logs" / "kiosk.log"
+
+    def logged(text: str) -> bool:
+        return log.exists() and text in log.read_text(encoding="utf-8")
+
+    def wait_for(text: str) -> None:
+        deadline = time.monotonic() + 60
+        # Polling the log of a separate program: bounded, no fixed sleep.
+        while not logged(text):
+            assert demo.poll() is None, demo.stderr.read() if demo.stderr else ""
+            assert time.monotonic() < deadline, f"never logged: {text}"
+            time.sleep(0.1)
+
+    def xdotool(*args: str) -> str:
+        return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True,
+                              check=True, timeout=20).stdout
+
+    try:
+        wait_for("kiosk on screen")
+        window = xdotool("search", "--sync", "--onlyvisible", "--class", "kiosk").split()[0]
+        info = subprocess.run(["xwininfo", "-id", window], env=env, capture_output=True,
+                              text=True, check=True, timeout=20).stdout
+        assert not re.search(r"session \w+ started", log.read_text(encoding="utf-8"))
+        assert "Width: 1920" in info and "Height: 1080" in info
+        assert "Absolute upper-left X:  0" in info and "Absolute upper-left Y:  0" in info
+        for keys in ("Escape", "alt+F4", "ctrl+q", "ctrl+w", "alt+Tab", "super"):
+            xdotool("key", "--window", window, keys)
+        xdotool("mousemove", "--sync", str(x), str(y), "click", "1")
+        wait_for(" started")  # the tap reached the journey, through all of X
+        assert re.search(r"session \w+ started", log.read_text(encoding="utf-8"))
+        assert demo.poll() is None, "an escape key ended the kiosk"
+    finally:
+        demo.send_signal(subprocess.signal.SIGINT)
+        try:
+            demo.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            demo.kill()

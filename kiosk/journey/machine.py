@@ -199,6 +199,7 @@ class Journey:
     def _begin(self) -> None:
         self.session = Session(lang=self.default_lang)
         self._completed = False
+        log.info("session %s started", self.session.session_id)
         self._arm_idle()
         self._show("language", {"languages": self.languages})
 
