@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QWidget,
+)
 
 from kiosk.i18n import LANGUAGE_NAMES, LANGUAGES, all_keys, t
 from kiosk.journey import Access, View
@@ -57,9 +65,14 @@ def layout_problems(window: QWidget) -> list[str]:
         if not frame.contains(box):
             problems.append(f"{w.objectName() or type(w).__name__} at {box.getRect()} "
                             "is off screen")
-    for b in window.findChildren(QPushButton):
+    # Everything a finger acts on: buttons (keys, tiles, toggles) and text fields.
+    # (Scroll bars only show where the content is; the content drags by itself.)
+    targets = [*window.findChildren(QAbstractButton), *window.findChildren(QLineEdit),
+               *window.findChildren(QPlainTextEdit)]
+    for b in targets:
         if b.isVisible() and (b.width() < MIN_TARGET or b.height() < MIN_TARGET):
-            problems.append(f"button {b.objectName()} is {b.width()}×{b.height()} px")
+            problems.append(f"{type(b).__name__} {b.objectName()} is "
+                            f"{b.width()}×{b.height()} px")
     for lbl in window.findChildren(QLabel):
         if not lbl.isVisible() or not lbl.text():
             continue
