@@ -10,13 +10,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from kiosk.identity.frames import Frame
 from kiosk.journey import Journey, SessionReport, Timer, View
 from kiosk.journey.host import ManualClock
+
+if TYPE_CHECKING:
+    from kiosk.ui.stall import StallMonitor
 
 log = logging.getLogger(__name__)
 
@@ -49,26 +53,42 @@ class QtHost(QObject):
         self.window = window
         self.clock = clock
         self.journey: Journey | None = None
+        # Set by whoever measures the event loop: every handler this host runs on
+        # the UI thread (a view, a tap's action, a camera frame, a posted result)
+        # is named to it, so a stall says what it was.
+        self.monitor: StallMonitor | None = None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="journey-work")
         self._posted.connect(self._run_posted)
 
     def attach(self, journey: Journey) -> None:
         self.journey = journey
-        self.window.acted.connect(journey.act)
+        self.window.acted.connect(self._act)
         self.window.touched.connect(journey.touch)
+
+    def section(self, label: object) -> AbstractContextManager[None]:
+        """Name what runs inside to the monitor, if there is one (``label``: a
+        string, or a function named only if it turns out to stall)."""
+        monitor = self.monitor
+        return nullcontext() if monitor is None else monitor.section(label)
 
     # ----- JourneyHost -----------------------------------------------------------
 
     def show(self, view: View) -> None:
-        self.window.render(view)
-        self.viewed.emit(view)
+        with self.section(f"show:{view.screen}" if self.monitor else None):
+            self.window.render(view)
+            self.viewed.emit(view)
 
     def preview(self, frame: Frame, overlay: Mapping[str, Any]) -> None:
-        if self.window.show_frame(frame, overlay):
+        with self.section("preview" if self.monitor else None):
+            drawn = self.window.show_frame(frame, overlay)
+        if drawn:
             self.framed.emit()
 
     def post(self, fn: Callable[[], None]) -> None:
-        self._posted.emit(fn)  # queued to the main thread when emitted elsewhere
+        self._post(fn, fn)
+
+    def _post(self, fn: Callable[[], None], label: object) -> None:
+        self._posted.emit((fn, label))  # queued to the main thread when emitted elsewhere
 
     def run_in_background(self, work: Callable[[], Any],
                           done: Callable[[Any, BaseException | None], None]) -> None:
@@ -77,7 +97,8 @@ class QtHost(QObject):
                 result, error = work(), None
             except BaseException as e:  # delivered to the journey, never lost
                 result, error = None, e
-            self.post(lambda: done(result, error))
+            # Named after the work whose result it delivers.
+            self._post(lambda: done(result, error), work)
 
         self._pool.submit(runner)
 
@@ -94,12 +115,20 @@ class QtHost(QObject):
     def device_status(self, device: Any, status: Any) -> None:
         """A device listener: may be called on the device's own thread."""
         name = device.name
-        self.post(lambda: self.journey.on_device_status(name, status) if self.journey else None)
+        self._post(lambda: self.journey.on_device_status(name, status) if self.journey else None,
+                   f"device:{name}")
+
+    def _act(self, action: str, value: Any = None) -> None:
+        if self.journey is not None:
+            with self.section(f"act:{action}" if self.monitor else None):
+                self.journey.act(action, value)
 
     @Slot(object)
-    def _run_posted(self, fn: Callable[[], None]) -> None:
+    def _run_posted(self, posted: tuple[Callable[[], None], object]) -> None:
+        fn, label = posted
         try:
-            fn()
+            with self.section(label):
+                fn()
         except Exception:  # one bad callback must not take the kiosk down
             log.exception("posted callback failed")
 
