@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from kiosk.ui.run import Kiosk
 from kiosk.ui.screens_forms import FormScreen
 
 PREFERRED_CARD = "C0000001"
+_DONE = object()
 PHONE_POLL_MS = 250  # how often the citizen looks at their phone for the SMS
 
 
@@ -44,7 +46,8 @@ class AutopilotResult:
 class Autopilot(QObject):
     def __init__(self, kiosk: Kiosk, service_id: str, out_dir: Path, *, lang: str = "zh-Hant",
                  card: str = PREFERRED_CARD, printed_dir: Path | None = None,
-                 tap_delay_s: float = 0.4, timeout_s: float = 180.0) -> None:
+                 tap_delay_s: float = 0.4, timeout_s: float = 180.0,
+                 screenshots: bool = True) -> None:
         super().__init__()
         self.kiosk = kiosk
         self.service_id = service_id
@@ -54,6 +57,9 @@ class Autopilot(QObject):
         self.card = card
         self.printed_dir = printed_dir
         self.tap_delay_ms = int(tap_delay_s * 1000)
+        # Off when measuring the kiosk itself: a grab and a PNG of the whole
+        # window is the autopilot's work on the UI thread, not the kiosk's.
+        self.screenshots = screenshots
         self.result = AutopilotResult(service_id)
         self.finished = False
         self._started = False
@@ -135,6 +141,19 @@ class Autopilot(QObject):
         QTimer.singleShot(self.tap_delay_ms, lambda: self._fill_form(view))
 
     def _fill_form(self, view: View) -> None:
+        self._type_on(self._type_form(view))
+
+    def _type_on(self, typing: Iterator[None]) -> None:
+        """One tap per turn of the event loop, as a person taps: a whole form
+        typed in one turn would stall the loop as no citizen ever can."""
+        if self.finished:
+            return
+        with self.kiosk.host.section("autopilot:type"):
+            more = next(typing, _DONE) is not _DONE
+        if more:
+            QTimer.singleShot(0, lambda: self._type_on(typing))
+
+    def _type_form(self, view: View) -> Iterator[None]:
         """Fill each required field that is empty with its example, on the
         on-screen keyboard as a citizen types, then send the form."""
         screen = self.kiosk.window.screen
@@ -148,17 +167,24 @@ class Autopilot(QObject):
                 options = f.get("options") or []
                 if options:
                     self._tap(f"opt:{name}:{options[0]['value']}")
+                    yield
                 continue
             editor = screen.editors.get(name)
             if editor is None:
                 continue
             QTest.mouseClick(editor, Qt.MouseButton.LeftButton)  # this field, please
+            yield
             for char in str(f.get("example") or ""):
+                if self.kiosk.window.screen is not screen:
+                    self._finish("failed", "the form went away while typing")
+                    return
                 taps = screen.keyboard.taps_for(char)
                 if taps is None:  # no key for it (a Chinese example): typed in as is
                     screen._typed(char)
+                    yield
                 for key in taps or []:
                     self._tap(key)
+                    yield
         self._shoot(f"{view.step_id}-form-filled" if view.step_id else "form-filled")
         self._tap("act:submit_form")
 
@@ -188,8 +214,12 @@ class Autopilot(QObject):
             return
         self._sms_seen = len(messages)
         self._codes_typed.add(shown.step_id)
-        for digit in str(fresh[-1]["code"]):
+        self._type_on(self._type_code(str(fresh[-1]["code"])))
+
+    def _type_code(self, code: str) -> Iterator[None]:
+        for digit in code:
             self._tap(f"key:{digit}")
+            yield
 
     def _on_choose(self, view: View) -> None:
         d = view.data
@@ -229,7 +259,11 @@ class Autopilot(QObject):
             self._shoot(self._face_name)
 
     def _tap_later(self, name: str) -> None:
-        QTimer.singleShot(self.tap_delay_ms, lambda: self._tap(name))
+        QTimer.singleShot(self.tap_delay_ms, lambda: self._tap_named(name))
+
+    def _tap_named(self, name: str) -> None:
+        with self.kiosk.host.section("autopilot:tap"):
+            self._tap(name)
 
     def _tap(self, name: str) -> None:
         if self.finished:
@@ -255,7 +289,9 @@ class Autopilot(QObject):
 
     def _shoot(self, screen: str) -> None:
         name = f"{len(self.result.screens) + 1:02d}-{screen}.png"
-        self.kiosk.window.grab().save(str(self.out / name))
+        if self.screenshots:
+            with self.kiosk.host.section("autopilot:screenshot"):
+                self.kiosk.window.grab().save(str(self.out / name))
         self.result.screens.append(name)
 
     def _printed(self) -> set[Path]:
