@@ -2,96 +2,69 @@
 
 A keyboard shows one ``Layout``; a layout has pages of key rows. A key is a
 character it types, or a function in braces: ``{back}``, ``{shift}``,
-``{space}``, ``{enter}``, ``{gap}`` (an empty place), ``{page:NAME}`` (show
-another page). ``*2`` after a key makes it twice as wide. The keyboard types
-nothing itself: it emits ``typed``, ``erased`` and ``entered``, and the screen
-decides where the text goes.
+``{space}``, ``{enter}``, ``{newline}``, ``{mode}`` (Latin letters or pinyin),
+``{gap}`` (an empty place), ``{page:NAME}`` (show another page). ``*2`` after
+a key makes it twice as wide. The keyboard types nothing itself: it emits
+``typed``, ``erased`` and ``entered``, and the screen decides where the text
+goes.
 
-Layouts: ``LATIN`` (letters with the Portuguese accents, digits, and what
-e-mail addresses and postal addresses need), ``DIGITS``, ``PHONE`` and ``PIN``
-(the big pad of the code screen). Another script is another ``Layout`` in
-``LAYOUTS``; Chinese input (a Cangjie/Quick or handwriting page with a
-candidate row) is not written yet: it needs a candidate bar above the keys
-and a dictionary, which this design leaves room for (a page is just rows).
+Layouts (data, in ``keyboard_layouts``): ``LATIN`` (letters with the
+Portuguese accents, digits, and what e-mail addresses and postal addresses
+need), ``DIGITS``, ``PHONE`` (digits and +, nothing else) and ``PIN`` (the big
+pad of the code screen).
+
+Chinese: a layout with a ``{mode}`` key can switch to pinyin, where the
+letters compose Traditional Chinese (``kiosk.i18n.pinyin``) in a candidate bar
+above the keys (``kiosk.ui.keyboard_chinese``). The bar's row is part of the
+layout's height in both modes, so nothing moves when it fills. In pinyin mode
+a lowercase letter goes to the composition; a capital (with shift) is typed
+as it is; {space} picks the first candidate, {back} erases a letter of the
+composition before any of the field, {enter} types the letters as typed (and
+goes no further), and any other key types them before its own character.
+Free text (multiline fields) opens in pinyin for a citizen served in Chinese;
+one-line text fields (names in Latin letters, reference numbers) in Latin, the
+mode key a tap away. A multiline field gets a {newline} key; an e-mail field no
+{mode} key (its place stays empty, so no key moves between fields).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from kiosk.i18n import pinyin
+from kiosk.ui.keyboard_chinese import CandidateBar
+from kiosk.ui.keyboard_layouts import (
+    DIGITS,
+    LATIN,
+    LAYOUTS,
+    PHONE,
+    PIN,
+    Layout,
+    cased,
+    function_key,
+    parse,
+    taps,
+    variant,
+)
 from kiosk.ui.widgets import repolish
 
 Tr = Callable[..., str]
-
-_BOTTOM = "{page:symbols}*2 @ _ {space}*5 / {enter}*2"
-_DIGIT_ROW = "1 2 3 4 5 6 7 8 9 0 {back}*2"
-
-
-@dataclass(frozen=True)
-class Layout:
-    name: str
-    pages: Mapping[str, tuple[str, ...]]
-    key_width: int = 80
-    key_height: int = 68
-    gap: int = 8
-    # Pages that go back to the first page after one key (the accents).
-    one_shot: frozenset[str] = field(default_factory=frozenset)
-    role: str = "key"
-
-    @property
-    def first(self) -> str:
-        return next(iter(self.pages))
-
-    @property
-    def height(self) -> int:
-        rows = max(len(rows) for rows in self.pages.values())
-        return rows * self.key_height + (rows - 1) * self.gap
-
-
-LATIN = Layout("latin", {
-    "letters": (_DIGIT_ROW,
-                "q w e r t y u i o p {page:accents}*2",
-                "a s d f g h j k l ç '",
-                "{shift}*2 z x c v b n m , . -",
-                _BOTTOM),
-    "accents": (_DIGIT_ROW,
-                "á à â ã é è ê ë {page:letters}*2",
-                "í ì î ï ó ò ô õ ö",
-                "{shift}*2 ú ù û ü ç ñ",
-                _BOTTOM),
-    "symbols": (_DIGIT_ROW,
-                "# & + = ( ) [ ] % $",
-                ". , : ; ' \" ! ? º ª",
-                "- * ~ € · < >",
-                "{page:letters}*2 @ _ {space}*5 / {enter}*2"),
-}, one_shot=frozenset({"accents"}))
-
-DIGITS = Layout("digits", {"digits": ("1 2 3 {back}", "4 5 6 {enter}", "7 8 9 {gap}",
-                                      "{gap} 0 {gap} {gap}")}, key_width=150)
-PHONE = Layout("phone", {"digits": ("1 2 3 {back}", "4 5 6 {enter}", "7 8 9 {gap}",
-                                    "+ 0 {gap} {gap}")}, key_width=150)
-PIN = Layout("pin", {"digits": ("1 2 3", "4 5 6", "7 8 9", "{gap} 0 {back}")},
-             key_width=170, key_height=100, gap=16, role="pinkey")
-
-LAYOUTS: dict[str, Layout] = {"latin": LATIN, "digits": DIGITS, "phone": PHONE, "pin": PIN}
+__all__ = ["DIGITS", "LATIN", "LAYOUTS", "PHONE", "PIN", "Keyboard", "Layout"]
 
 # Text keys of the function keys' names (read aloud, shown on the wordy ones).
 _NAMES = {"{back}": "ui.keyboard.backspace", "{shift}": "ui.keyboard.shift",
           "{space}": "ui.keyboard.space", "{page:letters}": "ui.keyboard.letters",
-          "{page:accents}": "ui.keyboard.accents", "{page:symbols}": "ui.keyboard.symbols"}
+          "{page:accents}": "ui.keyboard.accents", "{page:symbols}": "ui.keyboard.symbols",
+          "{newline}": "ui.keyboard.newline"}
 _FACES = {"{back}": "⌫", "{page:letters}": "abc", "{page:accents}": "á ç ã",
           "{page:symbols}": "# && @"}  # "&&": a lone "&" marks a shortcut in Qt
-
-
-def _parse(spec: str) -> tuple[str, float]:
-    if len(spec) > 1 and "*" in spec:
-        key, _, width = spec.rpartition("*")
-        return key, float(width)
-    return spec, 1.0
+# Free text opens in pinyin for a Chinese-speaking citizen; one-line text fields
+# hold names in Latin letters and reference numbers, so they open in Latin.
+PINYIN_FIRST = frozenset({"multiline"})
+NO_CHINESE = frozenset({"email"})
 
 
 class KeyButton(QPushButton):
@@ -113,16 +86,26 @@ class KeyButton(QPushButton):
 
 
 class Keyboard(QWidget):
+    """The keys of one layout (and its variant for the field and the mode),
+    with the candidate bar on top when the layout can compose Chinese."""
+
     typed = Signal(str)
     erased = Signal()
     entered = Signal()
 
     def __init__(self, layout: Layout, tr: Tr, *, enter_text: str = "",
-                 name: str = "Keyboard") -> None:
+                 name: str = "Keyboard", lang: str = "", kind: str = "text") -> None:
         super().__init__()
         self.setObjectName(name)
         self.tr_ = tr
-        self.layout_ = layout
+        self.lang = lang  # the citizen's: whether free text opens in pinyin
+        self.base = layout  # as the screen chose it; layout_ is the variant shown
+        self.kind = kind
+        self.zh = False  # pinyin mode
+        self.chosen: dict[str, bool] = {}  # the citizen's own choice, per kind of field
+        self.composer = pinyin.Composer()
+        self.bar: CandidateBar | None = None  # made for the first layout with a {mode} key
+        self.built: tuple[Layout, bool] | None = None  # what the keys were drawn for
         self.page = layout.first
         self.shift = "off"  # off | once | lock
         self.enter_text = enter_text
@@ -131,48 +114,57 @@ class Keyboard(QWidget):
         self.rows.setSpacing(layout.gap)
         self.keys: dict[str, QPushButton] = {}
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self._build()
+        self.layout_ = layout
+        self._apply(layout, kind)
 
     # ----- what the screen asks of it ----------------------------------------------
 
-    def set_layout(self, layout: Layout) -> None:
-        if layout is not self.layout_:
-            self.layout_, self.page, self.shift = layout, layout.first, "off"
-            self.rows.setSpacing(layout.gap)
+    def set_layout(self, layout: Layout, *, kind: str = "text") -> None:
+        """Show ``layout`` for a field of ``kind``. A composition not chosen yet
+        belonged to the field left: it is dropped, not typed into this one."""
+        self.composer.take_letters()
+        self._apply(layout, kind)
+
+    def _apply(self, layout: Layout, kind: str) -> None:
+        self.base, self.kind = layout, kind
+        can = self.can_switch
+        self.zh = can and self.chosen.get(kind, kind in PINYIN_FIRST and self.lang == "zh-Hant")
+        if self.zh:
+            pinyin.load()  # now, while the screen is drawn, not at the first letter
+        shown = variant(layout, lines=kind == "multiline", zh=self.zh)
+        if (shown, can) != self.built:
+            if shown.pages.keys() != self.layout_.pages.keys() or self.page not in shown.pages:
+                self.page, self.shift = shown.first, "off"
+            self.layout_ = shown
+            self.rows.setSpacing(shown.gap)
             self._build()
+        else:
+            self._composed()
+
+    @property
+    def can_switch(self) -> bool:
+        return self.base.composes and self.kind not in NO_CHINESE
 
     def set_enter_text(self, text: str) -> None:
         self.enter_text = text
-        enter = self.keys.get("{enter}")
-        if enter is not None:
-            enter.setText(text)
+        self._faces()
 
     def taps_for(self, char: str) -> list[str] | None:
         """The keys (object names) to tap, from the keyboard's state now, to type
-        ``char``; None if this layout cannot type it."""
-        if char == " ":
-            return ["key:{space}"] if self._has(self.page, "{space}") else None
-        for page in (self.page, *(p for p in self.layout_.pages if p != self.page)):
-            base = self._base_of(page, char)
-            if base is None:
-                continue
-            taps: list[str] = []
-            if page != self.page:
-                via = self._route(page)
-                if via is None:
-                    continue
-                taps += via
-            upper = base != char
-            if base.upper() != base:  # a letter: shift matters
-                if upper and self.shift == "off":
-                    taps.append("key:{shift}")
-                elif not upper and self.shift == "once":
-                    taps += ["key:{shift}", "key:{shift}"]  # once → lock → off
-                elif not upper and self.shift == "lock":
-                    taps.append("key:{shift}")
-            taps.append(f"key:{base}")
-            return taps
-        return None
+        ``char``; None if this layout cannot type it. Latin text asked of the
+        pinyin mode goes through the mode key (lowercase letters would compose)."""
+        if self.composer.composing:
+            return None
+        if not self.zh:
+            return taps(self.layout_, self.page, self.shift, char)
+        if not ("a" <= char <= "z"):
+            found = taps(self.layout_, self.page, self.shift, char)
+            if found is not None:
+                return found
+        latin = variant(self.base, lines=self.kind == "multiline", zh=False)
+        found = taps(latin, self.page if self.page in latin.pages else latin.first,
+                     self.shift, char)
+        return None if found is None else ["key:{mode}", *found]
 
     # ----- drawing -------------------------------------------------------------------
 
@@ -189,16 +181,26 @@ class Keyboard(QWidget):
                         w.deleteLater()
         self.keys = {}
         lay = self.layout_
+        self.built = (lay, self.can_switch)
+        if lay.composes:  # the bar's row, composing or not
+            if self.bar is None:
+                self.bar = CandidateBar(self.tr_, self, width=lay.width, height=lay.key_height,
+                                        key_width=lay.key_width, gap=lay.gap)
+                self.bar.picked.connect(self._pick)
+            self.rows.addWidget(self.bar)
+            self.bar.show()
+        elif self.bar is not None:
+            self.bar.hide()
         for spec_row in lay.pages[self.page]:
             row = QHBoxLayout()
             self.rows.addLayout(row)  # first: what is added to it is the keyboard's at once
             row.setSpacing(lay.gap)
             row.addStretch(1)
             for spec in spec_row.split(" "):
-                key, units = _parse(spec)
+                key, units = parse(spec)
                 width = round(units * lay.key_width + (units - 1) * lay.gap)
-                if key == "{gap}":  # a blank widget: a spacer would skip the spacing
-                    blank = QWidget()
+                if key == "{gap}" or (key == "{mode}" and not self.can_switch):
+                    blank = QWidget()  # a blank widget: a spacer would skip the spacing
                     blank.setFixedSize(width, lay.key_height)
                     row.addWidget(blank)
                     blank.show()
@@ -208,16 +210,13 @@ class Keyboard(QWidget):
                 button.show()  # a child added to a shown keyboard stays hidden otherwise
             row.addStretch(1)
         self.rows.addStretch(1)
-        widest = max(sum(_parse(s)[1] for s in r.split(" ")) for p in lay.pages.values()
-                     for r in p)
-        width = round(widest * lay.key_width + (widest - 1) * lay.gap)
-        self.setFixedSize(width, lay.height)
+        self.setFixedSize(lay.width, lay.height)
         self._faces()
+        self._show_bar()
 
     def _key(self, key: str, width: int) -> QPushButton:
         b = KeyButton(key, width, self.layout_.key_height)
-        function = key.startswith("{") and len(key) > 1
-        b.setProperty("role", self.layout_.role if not function else
+        b.setProperty("role", self.layout_.role if not function_key(key) else
                       "keyenter" if key == "{enter}" else "keyfn")
         if key in _NAMES:
             b.setAccessibleName(self.tr_(_NAMES[key]))
@@ -227,32 +226,62 @@ class Keyboard(QWidget):
         self.keys[key] = b
         return b
 
-    def _faces(self) -> None:
+    def _faces(self, only: tuple[str, ...] = ()) -> None:
         upper = self.shift != "off"
+        composing = self.composer.composing
         for key, b in self.keys.items():
+            if only and key not in only:
+                continue
             if key == "{shift}":
                 b.setText("⇪" if self.shift == "lock" else "⇧")
                 b.setProperty("active", self.shift != "off")
                 repolish(b)
-            elif key == "{space}":
-                b.setText(self.tr_("ui.keyboard.space"))
-            elif key == "{enter}":
-                b.setText(self.enter_text)
+            elif key == "{space}":  # while composing it picks the first candidate
+                b.setText(self.tr_("ui.keyboard.pick" if composing else "ui.keyboard.space"))
+            elif key == "{enter}":  # ... and this types the letters as they are
+                b.setText(self.tr_("ui.keyboard.as_typed") if composing else self.enter_text)
+            elif key == "{mode}":  # names where a tap goes, as the page keys do
+                face, name = (("ui.keyboard.mode.latin", "ui.keyboard.mode.latin_name")
+                              if self.zh else
+                              ("ui.keyboard.mode.pinyin", "ui.keyboard.mode.pinyin_name"))
+                b.setText(self.tr_(face))
+                b.setAccessibleName(self.tr_(name))
+            elif key == "{newline}":
+                b.setText(self.tr_("ui.keyboard.newline"))
             elif key in _FACES:
                 b.setText(_FACES[key])
             else:
-                face = self._cased(key) if upper else key
+                face = cased(key) if upper else key
                 b.setText("&&" if face == "&" else face)
+
+    def _show_bar(self) -> None:
+        bar = self.bar
+        if bar is None or not self.layout_.composes:
+            return
+        if self.composer.composing:
+            bar.show_composer(self.composer)
+        elif self.zh:
+            bar.show_hint(self.tr_("ui.keyboard.pinyin_hint"))
+        else:  # how a Chinese reader gets Chinese, where it can be had
+            wanted = self.can_switch and self.lang == "zh-Hant"
+            bar.show_hint(self.tr_("ui.keyboard.chinese_hint") if wanted else "")
 
     # ----- typing --------------------------------------------------------------------
 
     def _tap(self, key: str) -> None:
+        if self.composer.composing and self._compose(key):
+            return
         if key == "{back}":
             self.erased.emit()
         elif key == "{enter}":
             self.entered.emit()
         elif key == "{space}":
             self.typed.emit(" ")
+        elif key == "{newline}":
+            self.typed.emit("\n")
+        elif key == "{mode}":
+            self.chosen[self.kind] = not self.zh
+            self._apply(self.base, self.kind)
         elif key == "{shift}":
             self.shift = {"off": "once", "once": "lock", "lock": "off"}[self.shift]
             self._faces()
@@ -260,7 +289,12 @@ class Keyboard(QWidget):
             self.page = key[6:-1]
             self._build()
         else:
-            self.typed.emit(self._cased(key) if self.shift != "off" else key)
+            char = cased(key) if self.shift != "off" else key
+            if self.zh and len(char) == 1 and "a" <= char <= "z":
+                self.composer.type(char)
+                self._composed()
+            else:
+                self.typed.emit(char)
             rebuild = False
             if self.shift == "once" and key.upper() != key:
                 self.shift = "off"
@@ -271,33 +305,34 @@ class Keyboard(QWidget):
             elif rebuild:
                 self._faces()
 
-    @staticmethod
-    def _cased(key: str) -> str:
-        upper = key.upper()
-        return upper if len(upper) == 1 else key
+    def _compose(self, key: str) -> bool:
+        """A key tapped while composing: True if the composition took it whole."""
+        if key == "{back}":
+            self.composer.erase()
+        elif key == "{space}":
+            if self.composer.candidates:
+                self._pick(0)
+                return True
+            self.typed.emit(self.composer.take_letters())
+        elif key == "{enter}":
+            self.typed.emit(self.composer.take_letters())
+        elif key.startswith(("{page:", "{shift}")):
+            return False  # the composition waits on another page
+        elif not (self.shift == "off" and len(key) == 1 and "a" <= key <= "z"):
+            # Anything else is typed after the letters as they are.
+            self.typed.emit(self.composer.take_letters())
+            self._composed()
+            return False
+        else:
+            return False
+        self._composed()
+        return True
 
-    # ----- finding keys ----------------------------------------------------------------
+    def _pick(self, index: int) -> None:
+        self.typed.emit(self.composer.pick(index))
+        self._composed()
 
-    def _specs(self, page: str) -> list[str]:
-        return [_parse(s)[0] for row in self.layout_.pages[page] for s in row.split(" ")]
-
-    def _has(self, page: str, key: str) -> bool:
-        return key in self._specs(page)
-
-    def _base_of(self, page: str, char: str) -> str | None:
-        for key in self._specs(page):
-            if key.startswith("{") and len(key) > 1:
-                continue
-            if key == char or (self._cased(key) == char and key.upper() != key):
-                return key
-        return None
-
-    def _route(self, page: str) -> list[str] | None:
-        """Page keys to reach ``page`` from the page shown now (at most two taps)."""
-        if self._has(self.page, f"{{page:{page}}}"):
-            return [f"key:{{page:{page}}}"]
-        for middle in self.layout_.pages:
-            if (self._has(self.page, f"{{page:{middle}}}")
-                    and page in self.layout_.pages and self._has(middle, f"{{page:{page}}}")):
-                return [f"key:{{page:{middle}}}", f"key:{{page:{page}}}"]
-        return None
+    def _composed(self) -> None:
+        """The composition changed: the bar, and the faces of space and enter."""
+        self._show_bar()
+        self._faces(only=("{space}", "{enter}"))

@@ -84,7 +84,7 @@ class FormScreen(Screen):
         holder.setFixedHeight(LATIN.height)
         hold = QVBoxLayout(holder)
         hold.setContentsMargins(0, 0, 0, 0)
-        self.keyboard = Keyboard(LATIN, tr)
+        self.keyboard = Keyboard(LATIN, tr, lang=view.lang)
         hold.addWidget(self.keyboard, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         holder.setFixedWidth(self.keyboard.width())
         self.keyboard.typed.connect(self._typed)
@@ -218,7 +218,7 @@ class FormScreen(Screen):
             for w in (editor, self.labels[n]):
                 w.setProperty("current", n == name)
                 repolish(w)
-        self.keyboard.set_layout(KEYBOARDS.get(self.kinds[name], LATIN))
+        self.keyboard.set_layout(KEYBOARDS.get(self.kinds[name], LATIN), kind=self.kinds[name])
         last = name == list(self.editors)[-1]
         self.keyboard.set_enter_text(self.tr("ui.form.submit" if last else "ui.keyboard.next"))
         editor = self.editors[name]
