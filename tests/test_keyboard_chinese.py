@@ -310,3 +310,19 @@ def test_every_layout_variant_has_no_key_twice_and_the_same_width() -> None:
                 keys = [parse(s)[0] for r in rows for s in r.split(" ")]
                 assert len(keys) == len(set(keys)), (layout.name, page)
                 assert ("{newline}" in keys) is lines
+
+
+def test_letters_still_composing_are_kept_on_leaving_the_field_or_sending(
+        qtbot, kiosk) -> None:
+    sent: list[Any] = []
+    kiosk.window.acted.connect(lambda action, value: sent.append((action, value)))
+    shown(kiosk, "zh-Hant", "message")
+    letters(qtbot, kiosk, "aomen")
+    assert bar_letters(kiosk) == "aomen"
+    qtbot_click(editor(kiosk, "name"))  # to another field before picking
+    assert text_of(editor(kiosk, "message")) == "aomen" and bar_letters(kiosk) == ""
+    qtbot_click(editor(kiosk, "message"))
+    letters(qtbot, kiosk, "ni")
+    kiosk.window.screen._submit()  # what Continue does
+    assert sent[-1] == ("submit_form", {"name": "", "phone": "", "email": "",
+                                        "message": "aomenni"})

@@ -262,7 +262,7 @@ def test_every_character_an_address_or_e_mail_needs_has_a_key(qtbot, kiosk) -> N
     qtbot.mouseClick(editor(kiosk, "email"), Qt.MouseButton.LeftButton)
     type_on_keys(qtbot, kiosk, "CHAN.tai_man+1@Example.MO")
     assert editor(kiosk, "email").text() == "CHAN.tai_man+1@Example.MO"
-    assert form_screen(kiosk).keyboard.taps_for("陳") is None  # Chinese input: not yet
+    assert form_screen(kiosk).keyboard.taps_for("陳") is None  # no key: pinyin candidates
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

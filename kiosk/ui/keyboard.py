@@ -328,6 +328,13 @@ class Keyboard(QWidget):
         self._composed()
         return True
 
+    def commit_pending(self) -> None:
+        """Type the letters still being composed, as they are: the citizen moved
+        to another field or sent the form, and what was typed must not vanish."""
+        if self.composer.composing:
+            self.typed.emit(self.composer.take_letters())
+            self._composed()
+
     def _pick(self, index: int) -> None:
         self.typed.emit(self.composer.pick(index))
         self._composed()

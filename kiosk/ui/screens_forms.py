@@ -213,6 +213,8 @@ class FormScreen(Screen):
     def _set_current(self, name: str | None, *, scroll: bool = True) -> None:
         if name not in self.editors:
             return
+        if name != self.draft.get("current"):
+            self.keyboard.commit_pending()  # into the field being left
         self.draft["current"] = name
         for n, editor in self.editors.items():
             for w in (editor, self.labels[n]):
@@ -277,5 +279,6 @@ class FormScreen(Screen):
             self._submit()
 
     def _submit(self) -> None:
+        self.keyboard.commit_pending()
         self.acted.emit("submit_form", {f["name"]: self.values.get(f["name"], "")
                                         for f in self.fields})
