@@ -143,3 +143,34 @@ def test_utterance_pauses_between_texts_in_each_language() -> None:
     assert utterance(["Choose a service", "Start"], "en") == "Choose a service. Start."
     assert utterance(["請選擇服務", "開始"], "zh-Hant") == "請選擇服務。開始。"
     assert utterance(["Precisa de mais tempo?", ""], "pt") == "Precisa de mais tempo?"
+
+
+@pytest.mark.parametrize("access", [Access(), Access(large_text=True)])
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_keyboard_never_covers_the_field_it_types_into(qtbot, kiosk, lang, access) -> None:
+    from dataclasses import replace
+
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QWidget
+
+    from kiosk.ui.gallery_views import FIELDS, step_views
+
+    kiosk.window.render(replace(step_views(lang)[0], access=access))
+    keyboard = kiosk.window.screen.keyboard
+
+    def box(w: QWidget) -> QRect:
+        return QRect(w.mapTo(kiosk.window, QPoint(0, 0)), w.size())
+
+    typed = [f["name"] for f in FIELDS if f["kind"] != "choice"]
+    for name in typed:
+        editor = kiosk.window.findChild(QWidget, f"field:{name}")
+        QTest.mouseClick(editor, Qt.MouseButton.LeftButton)
+        field, keys = box(editor), box(keyboard)
+        viewport = editor.parentWidget()
+        while viewport is not None and viewport.objectName() != "qt_scrollarea_viewport":
+            viewport = viewport.parentWidget()
+        assert viewport is not None
+        assert box(viewport).contains(field), f"{name} scrolled out of sight"
+        assert not field.intersects(keys), f"the keyboard covers {name}"
+        assert keyboard.isVisible()

@@ -19,7 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
@@ -34,6 +35,7 @@ from kiosk.i18n import LANGUAGE_NAMES, LANGUAGES, all_keys, t
 from kiosk.journey import Access, View
 from kiosk.ui.gallery_views import frame_views, step_views
 
+COMPOSING = "form-chinese-input"  # the address typed in pinyin, candidates showing
 MIN_TARGET = 60  # px: the issue's touch-target floor (Apple 44 pt, Material 48 dp)
 MODES: dict[str, Access] = {
     "standard": Access(),
@@ -122,9 +124,29 @@ def sample_views(lang: str, catalog: Sequence[Any]) -> Iterator[tuple[str, View]
     for view in [*frame_views(lang, catalog), *step_views(lang)]:
         yield f"{view.screen}-{view.step_id or 'frame'}", view
     form = step_views(lang)[0]
+    yield COMPOSING, form
     yield "form-idle-warning", replace(form, idle_seconds_left=20)
     yield "catalog-speech-on", replace(frame_views(lang, catalog)[3],
                                        access=Access(speech=True, volume=80))
+
+
+def _compose(window: QWidget, field: str, letters: str) -> None:
+    """Tap ``field`` and type ``letters`` in pinyin (switching to it if needed)."""
+    editor = window.findChild(QWidget, f"field:{field}")
+    QTest.mouseClick(editor, Qt.MouseButton.LeftButton)
+    for ch in letters:
+        window.findChild(QPushButton, f"key:{ch}").click()
+    if not _composing(window):  # Latin mode: undo, switch to pinyin, again
+        for _ in letters:
+            window.findChild(QPushButton, "key:{back}").click()
+        window.findChild(QPushButton, "key:{mode}").click()
+        for ch in letters:
+            window.findChild(QPushButton, f"key:{ch}").click()
+
+
+def _composing(window: QWidget) -> bool:
+    shown = window.findChild(QLabel, "CandidateLetters")
+    return shown is not None and shown.isVisible() and bool(shown.text())
 
 
 def render_gallery(window: Any, catalog: Sequence[Any], out: Path,
@@ -140,6 +162,8 @@ def render_gallery(window: Any, catalog: Sequence[Any], out: Path,
                 access = replace(MODES[mode], speech=view.access.speech,
                                  volume=view.access.volume)
                 window.render(replace(view, access=access))
+                if name == COMPOSING:
+                    _compose(window, "address", "aomen")
                 path = folder / f"{i:02d}-{name}.png"
                 window.grab().save(str(path))
                 problems = layout_problems(window) + foreign_texts(window, lang)

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QGridLayout,
     QHBoxLayout,
@@ -228,6 +229,10 @@ class FormScreen(Screen):
         if isinstance(editor, QLineEdit):
             editor.end(False)
         if scroll:
+            # The keyboard for this field may be taller or shorter than the last
+            # (a phone pad, letters): settle the layout first, or the field is
+            # revealed in a viewport about to change size.
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
             self._reveal(editor)
 
     @property
