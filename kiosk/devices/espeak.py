@@ -21,11 +21,11 @@ import re
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from kiosk.devices.playback import Playback
 from kiosk.devices.speaker import DEFAULT_VOLUME, RATE, Speaker, chime_wav
 from kiosk.devices.status import DeviceState, DeviceStatus
 from kiosk.i18n import LANGUAGES
@@ -46,61 +46,6 @@ MAX_AMPLITUDE = 100
 DEFAULT_RATE = 160  # words per minute; espeak-ng's own is 175
 PROBE_TIMEOUT_S = 5.0
 _NUMBERED = re.compile(r"(\d+)-(say|chime)-[\w-]+\.wav")
-
-
-class Playback:
-    """One utterance or chime, from the request to its end.
-
-    ``outcome`` is "pending" until ``done`` is set, then "played", "written"
-    (into the output directory), "interrupted" (cut off once it had started),
-    "skipped" (cut off before, or the speaker cannot sound it) or "failed".
-    """
-
-    def __init__(self, number: int, what: str, detail: str, volume: int) -> None:
-        self.number = number
-        self.what = what  # "say" or "chime"
-        self.detail = detail  # the language, or the chime's kind
-        self.volume = volume
-        self.requested_at = time.monotonic()
-        self.started_at: float | None = None
-        self.started = threading.Event()  # all its processes run (the player's last)
-        self.done = threading.Event()
-        self.outcome = "pending"
-        self.path: Path | None = None  # the file written, with an output directory
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self._cancelled = False
-        self._lock = threading.Lock()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled
-
-    def cancel(self) -> None:
-        """Cut it off: its processes get SIGTERM now; the worker reaps them."""
-        with self._lock:
-            self._cancelled = True
-            processes = list(self.processes)
-        for p in processes:
-            if p.poll() is None:
-                p.terminate()
-
-    def attach(self, process: subprocess.Popen[bytes], *, last: bool = True) -> bool:
-        """Count ``process`` as part of it (``last``: the one that sounds, so it
-        has started); False (and the process ended) if it was cut off meanwhile."""
-        with self._lock:
-            self.processes.append(process)
-            cancelled = self._cancelled
-            if not cancelled and last:
-                self.started_at = time.monotonic()
-                self.started.set()
-        if cancelled:
-            process.terminate()
-        return not cancelled
-
-    def finish(self, outcome: str) -> None:
-        if self.outcome == "pending":
-            self.outcome = outcome
-        self.done.set()
 
 
 class EspeakSpeaker(Speaker):
