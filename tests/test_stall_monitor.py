@@ -66,6 +66,24 @@ def test_lateness_percentiles_and_the_worst_stalls_with_what_ran(qapp) -> None:
     assert monitor.report(mark).turns == 1 and monitor.report(mark).worst == ()
 
 
+def test_where_a_stalls_time_went(qapp) -> None:
+    clock = FakeClock()
+    # (UI thread's CPU s, its seconds queued for a core, the process's CPU s)
+    used = {"cpu": 0.0, "queued": 0.0, "process": 0.0}
+    monitor = StallMonitor(period_ms=5, clock=clock, clocks=lambda: lambda: (
+        used["cpu"], used["queued"], used["process"]))
+    monitor.start()
+    clock.now += 0.105  # a 100 ms stall: 30 ms on a core, 20 queued, 50 waiting
+    used.update(cpu=0.030, queued=0.020, process=0.070)  # another thread ran 40 ms
+    monitor.turn()
+    report = monitor.stop()
+    stall = report.worst[0]
+    assert round(stall.ms) == 100
+    assert (round(stall.cpu_ms), round(stall.queued_ms), round(stall.waited_ms),
+            round(stall.others_cpu_ms)) == (30, 20, 50, 40)
+    assert report.over == 1 and round(report.over_waited_ms) == 50
+
+
 def test_handlers_are_named_without_locals_and_through_forwarding_lambdas() -> None:
     def work() -> None: ...
 
