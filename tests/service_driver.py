@@ -84,4 +84,7 @@ def walk(journey: Journey, host: ManualHost, terminal: Any, service_id: str, *,
         if terminal.devices["card_reader"].status.media.value == "present":
             terminal.devices["card_reader"].remove()
     result.outcome = host.reports[-1].outcome
+    # A card left in the reader was asked for ("take your card"); once it is
+    # taken the kiosk is back on the attract screen, ready for the next walk.
+    host.pump(lambda: host.view.screen == "attract", timeout=timeout)
     return result
