@@ -102,11 +102,14 @@ class CupsPrinter(Printer):
         left the queue without completing is a failure."""
         deadline = time.monotonic() + self.job_timeout_s
         while time.monotonic() < deadline:
+            # Waiting first, completed second: a job that completes between the two
+            # questions is then seen completed, never "in neither list" (aborted),
+            # which a busy machine made happen asking the other way round.
+            waiting = self._run("lpstat", "-W", "not-completed", "-o", self.queue)
+            still = any(line.split()[:1] == [job_id] for line in waiting.stdout.splitlines())
             done = self._run("lpstat", "-W", "completed", "-o", self.queue)
             if any(line.split()[:1] == [job_id] for line in done.stdout.splitlines()):
                 return
-            waiting = self._run("lpstat", "-W", "not-completed", "-o", self.queue)
-            still = any(line.split()[:1] == [job_id] for line in waiting.stdout.splitlines())
             if self._queue_state() == "disabled":
                 raise DeviceError("offline", "queue_stopped")
             if not still:  # neither waiting nor completed: cancelled or aborted
