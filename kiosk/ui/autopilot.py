@@ -26,6 +26,9 @@ from kiosk.ui.screens_forms import FormScreen
 PREFERRED_CARD = "C0000001"
 _DONE = object()
 PHONE_POLL_MS = 250  # how often the citizen looks at their phone for the SMS
+# Between two keys typed: longer than a StallMonitor's 5 ms period, so each key
+# is its own turn of the event loop there too (and no slower than tap_delay_s).
+KEY_DELAY_MS = 20
 
 
 @dataclass
@@ -151,7 +154,8 @@ class Autopilot(QObject):
         with self.kiosk.host.section("autopilot:type"):
             more = next(typing, _DONE) is not _DONE
         if more:
-            QTimer.singleShot(0, lambda: self._type_on(typing))
+            QTimer.singleShot(min(KEY_DELAY_MS, self.tap_delay_ms),
+                              lambda: self._type_on(typing))
 
     def _type_form(self, view: View) -> Iterator[None]:
         """Fill each required field that is empty with its example, on the
