@@ -460,7 +460,9 @@ def culprits(report: Any) -> list[dict[str, Any]]:
     led: Counter[str] = Counter()
     for stall in report.worst:
         if stall.ms > report.over_ms:
-            led[stall.ran[0][0] if stall.ran else "(no named handler)"] += 1
+            names = [name for name, _ in stall.ran]
+            shown = [n for n in names[1:] if n.startswith("show:")][:1]
+            led[" > ".join(names[:1] + shown) or "(no named handler)"] += 1
     return [{"handler": name, "stalls_over_50ms_led": n} for name, n in led.most_common()]
 
 
