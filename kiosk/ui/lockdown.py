@@ -1,7 +1,7 @@
 """Lock-down: nothing a person can press takes them out of the kiosk.
 
-An event filter on the whole application swallows the keys and menus that
-would leave or disturb it: Escape, Alt+F4, Alt+Tab, the Windows/Meta key,
+An event filter on the kiosk window's QWindow (``WindowGuard``) swallows the
+keys and menus that would leave or disturb it: Escape, Alt+F4, Alt+Tab, the Windows/Meta key,
 Ctrl+Q/W, Ctrl+Alt+Delete/Backspace, the function keys, and context menus;
 ``lock_window`` makes the window frameless, on top and full screen, and puts
 it back to full screen if anything takes it out.
@@ -12,8 +12,8 @@ offers no desktop to reach (see packaging, issue 9).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QWidget
 
 Key = Qt.Key
@@ -42,13 +42,49 @@ def is_escape_key(event: QKeyEvent) -> bool:
 
 
 class KioskLock(QObject):
-    """Install with ``app.installEventFilter(KioskLock(app))``."""
+    """The rules, as an event filter: escape keys and context menus swallowed."""
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
         if kind == QEvent.Type.ContextMenu:
             return True
         return kind in SWALLOWED and isinstance(event, QKeyEvent) and is_escape_key(event)
+
+
+_PRESSES = (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin)
+_RIGHT = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease,
+          QEvent.Type.MouseButtonDblClick)
+
+
+class WindowGuard(KioskLock):
+    """On the kiosk window's QWindow, where Qt hands every real key, touch and
+    click before any widget sees it: one filter there locks the kiosk down and
+    notices the citizen (``touched``). An application-wide filter would also
+    run, in Python, for each of the thousands of internal events every new
+    screen makes: measured, that put most screen changes over 50 ms.
+
+    A right click never reaches the widgets, so no context menu can open (the
+    Menu key is an escape key)."""
+
+    touched = Signal()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in _RIGHT and isinstance(event, QMouseEvent) \
+                and event.button() != Qt.MouseButton.LeftButton:
+            return True
+        if kind in _PRESSES:
+            self.touched.emit()
+            return False
+        return super().eventFilter(obj, event)
+
+    def guard(self, window: QWidget) -> None:
+        """Filter ``window``'s QWindow (again, should the platform have made a
+        new one: a change of window flags does)."""
+        handle = window.windowHandle()
+        if handle is not None and handle is not getattr(self, "_guarded", None):
+            handle.installEventFilter(self)
+            self._guarded = handle
 
 
 class StayFullScreen(QObject):

@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -17,6 +18,8 @@ from kiosk.api.client import GatewayClient
 from kiosk.config import Config
 from kiosk.devices.base import Device
 from kiosk.devices.card_reader import SimulatedCardReader
+from kiosk.documents.fonts import register_fonts
+from kiosk.i18n import pinyin
 from kiosk.identity.face import FaceVerifier
 from kiosk.identity.verify import TrustStore
 from kiosk.journey import Journey
@@ -24,7 +27,7 @@ from kiosk.journey.host import ManualClock
 from kiosk.offline.connectivity import Connectivity
 from kiosk.services.contract import Service
 from kiosk.ui.bridge import QtHost
-from kiosk.ui.lockdown import KioskLock, lock_window
+from kiosk.ui.lockdown import lock_window
 from kiosk.ui.simpanel import DemoPhone, SimControls
 from kiosk.ui.theme import DESIGN_SIZE
 from kiosk.ui.window import KioskWindow
@@ -90,6 +93,25 @@ def application() -> QApplication:
     return app
 
 
+def warm_up() -> threading.Thread:
+    """Load now, off the UI thread, what the first citizen would otherwise wait
+    for on it: the pinyin table (about 0.3 s to parse, at the first Chinese
+    field) and the document fonts (reportlab parses the CJK font in Python,
+    about 0.2 s, at the first printout). Measured as the longest event-loop
+    stalls of a whole journey (benchmarks/event_loop_stall.py)."""
+
+    def work() -> None:
+        try:
+            pinyin.load()
+            register_fonts()
+        except Exception:  # a missing font is reported where a document is made
+            logging.getLogger(__name__).exception("warm-up failed")
+
+    thread = threading.Thread(target=work, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
                 clock: ManualClock | None = None) -> Kiosk:
     """The window and journey of ``terminal``, not yet shown."""
@@ -120,10 +142,8 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
                       default_lang=lang or cfg.terminal.default_language, timeouts=cfg.session,
                       hours=cfg.service_hours)
     host.attach(journey)
-    app = application()
-    app.installEventFilter(window)
-    if not any(isinstance(f, KioskLock) for f in app.children()):
-        app.installEventFilter(KioskLock(app))  # once per application
+    application()
+    warm_up()
     for device in terminal.devices.values():
         device.subscribe(host.device_status)
     return Kiosk(window, host, journey, phone)
