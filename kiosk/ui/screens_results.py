@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, QTimer
@@ -19,6 +20,7 @@ from kiosk.ui.widgets import Illustration, action_button, label
 QUIET_ZONE = 4  # modules of white around a QR code, as the standard asks
 
 
+@lru_cache(maxsize=16)  # a redraw (a language switch, the countdown) encodes nothing again
 def qr_modules(payload: str) -> list[list[bool]]:
     """The dark/light modules of a QR code of ``payload`` (error correction M)."""
     widget = QrCodeWidget(payload, barLevel="M")
