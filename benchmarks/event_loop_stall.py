@@ -29,8 +29,10 @@ which other threads ran in each of the worst stalls, and what work they were
 doing (a stall the UI thread spent waiting for the GIL). The figures of a
 profiled run are inflated by the profiler; take them from a plain run.
 
-What-ifs, to measure a fix before it is made: ``--without-app-filters``,
-``--warm-fonts``, ``--switch-interval MS``.
+What-if, to measure a fix before it is made: ``--switch-interval MS``. (Two
+earlier what-ifs became fixes: the lock-down and touch filters moved from the
+whole application to the window's QWindow, and the kiosk warms the pinyin table
+and document fonts up at start.)
 """
 
 from __future__ import annotations
@@ -270,12 +272,6 @@ def main() -> int:
                         help="the sandbox gateway in this process, as `kiosk demo` runs it")
     parser.add_argument("--switch-interval", type=float, metavar="MS",
                         help="sys.setswitchinterval for the run (Python's default: 5 ms)")
-    parser.add_argument("--without-app-filters", action="store_true",
-                        help="remove the application-wide Python event filters (touch "
-                             "tracking, lock-down), to measure what they cost")
-    parser.add_argument("--warm-fonts", action="store_true",
-                        help="register the document fonts before the journeys, as a "
-                             "terminal could at start (the first print otherwise does)")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the slow handlers (inflates the figures)")
     args = parser.parse_args()
@@ -318,13 +314,6 @@ def main() -> int:
     kiosk = build_kiosk(terminal, lang="zh-Hant")
     kiosk.window.setFixedSize(*DESIGN_SIZE)
     kiosk.window.show()
-    if args.without_app_filters:  # a measurement only: taps still reach the journey
-        from kiosk.ui.lockdown import KioskLock
-
-        app.removeEventFilter(kiosk.window)
-        for child in app.children():
-            if isinstance(child, KioskLock):
-                app.removeEventFilter(child)
     sync = terminal.start_sync()
     connectivity = watch_backend(kiosk, terminal.connectivity_probe(),
                                  (lambda: sync.wake(retry_now=True)) if sync is not None
@@ -370,10 +359,6 @@ def main() -> int:
 
     redraw.timeout.connect(draw_attract)
 
-    if args.warm_fonts:
-        from kiosk.documents.fonts import register_fonts
-
-        register_fonts()
     # Warm up (imports, the first turns of the loop) outside the figures.
     measure("idle", 1.0)
     for kind in ("idle", "attract", "journeys"):
@@ -442,8 +427,6 @@ def figures(reports: dict[str, Any], outcomes: dict[str, Any], services: list[st
         "wall_s": round(wall_s, 1),
         "period_ms": 5,
         "switch_interval_ms": round(sys.getswitchinterval() * 1000, 3),
-        "app_event_filters": not args.without_app_filters,
-        "fonts_warmed": args.warm_fonts,
         **{kind: r.to_dict() for kind, r in reports.items()},
         "ratio_to_idle": {
             "max": _ratio(j.max_ms, idle.max_ms), "p99": _ratio(j.p99_ms, idle.p99_ms),
@@ -479,8 +462,7 @@ def table(reports: dict[str, Any], result: dict[str, Any]) -> None:
         print(f"{kind:<10}{r.seconds:>9.1f}{r.turns:>8}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
               f"{r.max_ms:>9.1f}{r.over:>8}{r.over_per_min:>7.1f}   {ratios}")
     print(f"\nwhere the time of the stalls over 50 ms went (GIL switch interval "
-          f"{result['switch_interval_ms']} ms"
-          f"{'' if result['app_event_filters'] else '; without the app event filters'}):")
+          f"{result['switch_interval_ms']} ms):")
     for kind, r in reports.items():
         if r.over and r.over_cpu_ms is not None:
             total = r.over_total_ms
