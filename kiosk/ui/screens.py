@@ -150,14 +150,19 @@ class FaceScreen(Screen):
         self.preview = QLabel()
         self.preview.setObjectName("CameraPreview")
         self.preview.setFixedSize(*self.PREVIEW)
-        self.preview.setStyleSheet(f"background: {PALETTE.text}; border-radius: 18px;")
+        # Dark in every mode (a camera's picture sits best on black), framed in
+        # the border colour so it still shows on high contrast's black.
+        self.preview.setStyleSheet(f"background: #10181f; border: 2px solid {PALETTE.border};"
+                                   " border-radius: 18px;")
         self.preview.setAlignment(CENTER)
         row.addWidget(self.preview)
         text = QVBoxLayout()
         text.setSpacing(SIZES.gap)
         text.addStretch(1)
-        text.addWidget(label(tr(view.data["message"]), "body"))
-        self.prompt = label(tr(view.data.get("prompt") or "face.look"), "title", name="FacePrompt")
+        prompt = view.data.get("prompt") or "face.look"
+        if view.data["message"] != prompt:  # never the same sentence twice, one above the other
+            text.addWidget(label(tr(view.data["message"]), "body"))
+        self.prompt = label(tr(prompt), "title", name="FacePrompt")
         text.addWidget(self.prompt)
         self.guidance = label("", "error", name="FaceGuidance")
         self.guidance.setProperty("role", "guidance")
