@@ -13,12 +13,10 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QPushButton, QW
 
 from kiosk.i18n import t
 from kiosk.journey import View
-from kiosk.journey.host import ManualClock
 from kiosk.ui.keyboard import LATIN, PHONE, Keyboard
 from kiosk.ui.keyboard_layouts import function_key, parse, variant
-from kiosk.ui.run import build_kiosk
 from kiosk.ui.screens_forms import FormScreen
-from kiosk.ui.theme import DESIGN_SIZE
+from tests.ui_helpers import started_kiosk
 
 SERVICE = "safp.feedback"
 
@@ -46,11 +44,7 @@ def form(lang: str) -> View:
 
 @pytest.fixture
 def kiosk(qtbot, terminal):
-    k = build_kiosk(terminal, lang="zh-Hant", clock=ManualClock())
-    qtbot.addWidget(k.window)
-    k.window.setFixedSize(*DESIGN_SIZE)
-    k.window.show()
-    k.journey.start()
+    k = started_kiosk(qtbot, terminal)
     yield k
     k.host.shutdown()
 

@@ -11,12 +11,9 @@ from PySide6.QtWidgets import QLabel, QPushButton
 
 from kiosk.i18n import LANGUAGES, t
 from kiosk.journey import Access, View
-from kiosk.journey.host import ManualClock
 from kiosk.ui.gallery import DEFAULT_MODES, foreign_texts, render_gallery
-from kiosk.ui.run import build_kiosk
 from kiosk.ui.speech import utterance
 from kiosk.ui.theme import (
-    DESIGN_SIZE,
     HIGH_CONTRAST,
     LARGE,
     PALETTE,
@@ -26,24 +23,14 @@ from kiosk.ui.theme import (
     active,
     contrast_ratio,
 )
+from tests.ui_helpers import started_kiosk, tap
 
 
 @pytest.fixture
 def kiosk(qtbot, terminal):
-    k = build_kiosk(terminal, lang="en", clock=ManualClock())
-    qtbot.addWidget(k.window)
-    k.window.setFixedSize(*DESIGN_SIZE)
-    k.window.show()
-    k.journey.start()
+    k = started_kiosk(qtbot, terminal, lang="en")
     yield k
     k.host.shutdown()
-
-
-def tap(qtbot, kiosk, name: str) -> None:
-    button = kiosk.window.findChild(QPushButton, name)
-    assert button is not None, f"no button {name}"
-    assert button.isVisible() and button.isEnabled(), name
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def test_the_gallery_every_screen_language_and_mode(qtbot, kiosk, tmp_path: Path) -> None:
@@ -63,8 +50,12 @@ def test_the_gallery_every_screen_language_and_mode(qtbot, kiosk, tmp_path: Path
 def test_a_missing_translation_is_caught(qtbot, kiosk) -> None:
     kiosk.window.render(View("attract", "pt", {}))
     assert foreign_texts(kiosk.window, "pt") == []
-    kiosk.window.findChildren(QLabel)[-1].setText(t("attract.title", "zh-Hant"))
-    assert foreign_texts(kiosk.window, "pt")
+    shown = [w for w in kiosk.window.findChildren(QLabel) if w.isVisible() and w.text()]
+    shown[-1].setText(t("attract.title", "zh-Hant"))
+    assert foreign_texts(kiosk.window, "pt") == [f"{t('attract.title', 'zh-Hant')!r} is not pt"]
+    shown[-1].setText("attract.title")
+    assert foreign_texts(kiosk.window, "pt") == [
+        "'attract.title' is a text key, shown untranslated"]
 
 
 def test_both_palettes_are_legible() -> None:

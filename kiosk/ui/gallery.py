@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.i18n import LANGUAGE_NAMES, LANGUAGES, all_keys, t
+from kiosk.i18n import LANGUAGE_NAMES, LANGUAGES, all_keys, has, t
 from kiosk.journey import Access, View
 from kiosk.ui.gallery_views import frame_views, step_views
 
@@ -96,16 +96,21 @@ def _texts_of(lang: str) -> frozenset[str]:
 
 
 def foreign_texts(window: QWidget, lang: str) -> list[str]:
-    """Texts on show that belong to another language only: a missing
-    translation, or a text drawn once and not redrawn on a language switch.
+    """Texts on show that belong to another language only (a missing
+    translation, or a text drawn once and not redrawn on a language switch), or
+    a text key shown as it is.
     The language buttons name their languages in their own tongue, by design."""
     others = frozenset().union(*(_texts_of(x) for x in LANGUAGES if x != lang))
     own = _texts_of(lang) | frozenset(LANGUAGE_NAMES.values())
     problems = []
     for w in window.findChildren(QLabel) + window.findChildren(QPushButton):
         text = w.text().strip()
-        if w.isVisible() and text in others and text not in own:
+        if not w.isVisible():
+            continue
+        if text in others and text not in own:
             problems.append(f"{text[:40]!r} is not {lang}")
+        elif has(text):
+            problems.append(f"{text!r} is a text key, shown untranslated")
     return problems
 
 
