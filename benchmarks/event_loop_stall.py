@@ -43,8 +43,6 @@ import cProfile
 import json
 import os
 import pstats
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -68,32 +66,6 @@ REPRESENTATIVE = (
     "safp.feedback",  # card, form on the keyboard, outbox
     "dsi.card-check",  # card verified on the kiosk only
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def sandbox_process(home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    import requests
-
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "sandbox", "serve", "--port",
-                             str(port)], env={**os.environ, "KIOSK_HOME": str(home)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline, tick = time.monotonic() + 30, threading.Event()
-    while True:
-        try:
-            requests.get(f"{url}/v1/health", timeout=1).raise_for_status()
-            return proc, url
-        except requests.RequestException:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise SystemExit("the sandbox gateway did not start") from None
-            tick.wait(0.05)
 
 
 class Profiled:
@@ -277,6 +249,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from PySide6.QtCore import QTimer
+    from sandbox_gateway import sandbox_process
 
     from kiosk.app import build_terminal
     from kiosk.config import Config

@@ -25,21 +25,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import requests
 from persistqueue import SQLiteAckQueue
+from sandbox_gateway import sandbox_process as sandbox
 
 from kiosk.api.client import GatewayClient
 from kiosk.app import outbox_delivery
@@ -111,30 +107,6 @@ CONTENDERS: dict[str, Callable[[Path, int], float]] = {
 
 
 # --- replay ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def sandbox(home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "sandbox", "serve", "--port",
-                             str(port)], env={**os.environ, "KIOSK_HOME": str(home)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline, tick = time.monotonic() + 30, threading.Event()
-    while True:
-        try:
-            requests.get(f"{url}/v1/health", timeout=1).raise_for_status()
-            return proc, url
-        except requests.RequestException:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise SystemExit("the sandbox gateway did not start") from None
-            tick.wait(0.05)
 
 
 def replay(folder: Path, url: str, count: int) -> dict[str, float]:

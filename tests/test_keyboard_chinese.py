@@ -9,14 +9,14 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from kiosk.i18n import t
 from kiosk.journey import View
 from kiosk.ui.keyboard import LATIN, PHONE, Keyboard
 from kiosk.ui.keyboard_layouts import function_key, parse, variant
 from kiosk.ui.screens_forms import FormScreen
-from tests.ui_helpers import started_kiosk
+from tests.ui_helpers import editor, started_kiosk, text_of
 
 SERVICE = "safp.feedback"
 
@@ -63,14 +63,6 @@ def qtbot_click(widget: QWidget) -> None:
     QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
-def editor(kiosk, name: str) -> QLineEdit | QPlainTextEdit:
-    found = kiosk.window.findChild(QWidget, f"field:{name}")
-    assert isinstance(found, QLineEdit | QPlainTextEdit), name
-    return found
-
-
-def text_of(w: QLineEdit | QPlainTextEdit) -> str:
-    return w.text() if isinstance(w, QLineEdit) else w.toPlainText()
 
 
 def button(kiosk, name: str) -> QPushButton | None:

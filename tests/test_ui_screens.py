@@ -12,8 +12,6 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import (
     QLabel,
-    QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QWidget,
 )
@@ -32,7 +30,7 @@ from kiosk.ui.screens_otp import OtpScreen
 from kiosk.ui.screens_results import qr_modules
 from kiosk.ui.simpanel import SimControls
 from kiosk.ui.theme import PALETTE, TEXT_PAIRS, contrast_ratio
-from tests.ui_helpers import started_kiosk, tap
+from tests.ui_helpers import editor, started_kiosk, tap
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,14 +116,6 @@ def form_screen(kiosk) -> FormScreen:
     return screen
 
 
-def editor(kiosk, name: str) -> QLineEdit | QPlainTextEdit:
-    found = kiosk.window.findChild(QWidget, f"field:{name}")
-    assert isinstance(found, QLineEdit | QPlainTextEdit), name
-    return found
-
-
-def text_of(w: QLineEdit | QPlainTextEdit) -> str:
-    return w.text() if isinstance(w, QLineEdit) else w.toPlainText()
 
 
 def type_on_keys(qtbot, kiosk, text: str) -> None:

@@ -34,10 +34,17 @@ def x_display() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def test_autopilot_on_a_real_x_server(tmp_path: Path, x_display: str) -> None:
+def on_x(display: str, home: Path) -> dict[str, str]:
+    """This environment, with the kiosk's windows going to ``display`` (not the
+    offscreen platform the other UI tests use) and its state under ``home``."""
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM",
                                                              "WAYLAND_DISPLAY")}
-    env.update(DISPLAY=x_display, KIOSK_HOME=str(tmp_path / "home"))
+    env.update(DISPLAY=display, KIOSK_HOME=str(home))
+    return env
+
+
+def test_autopilot_on_a_real_x_server(tmp_path: Path, x_display: str) -> None:
+    env = on_x(x_display, tmp_path / "home")
     result = subprocess.run(
         [sys.executable, "-m", "kiosk.cli", "demo", "--autopilot", "ssm.voucher-print",
          "--out", str(tmp_path / "out"), "--card", "C0000002"],
@@ -53,9 +60,7 @@ def test_the_demo_runs_on_x_and_ctrl_c_ends_it(tmp_path: Path, x_display: str) -
     import signal
     import time
 
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM",
-                                                             "WAYLAND_DISPLAY")}
-    env.update(DISPLAY=x_display, KIOSK_HOME=str(tmp_path / "home"))
+    env = on_x(x_display, tmp_path / "home")
     demo = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "demo"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     log = tmp_path / "home" / "logs" / "kiosk.log"
@@ -102,9 +107,7 @@ def test_on_a_real_x_server_escape_keys_do_nothing_and_a_real_tap_starts(
     import time
 
     x, y = _start_button_centre()
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM",
-                                                             "WAYLAND_DISPLAY")}
-    env.update(DISPLAY=x_display, KIOSK_HOME=str(tmp_path / "home"))
+    env = on_x(x_display, tmp_path / "home")
     demo = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "demo"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     log = tmp_path / "home" / "logs" / "kiosk.log"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QPushButton, QWidget
 
 from kiosk.journey.host import ManualClock
 from kiosk.ui.run import Kiosk, build_kiosk
@@ -29,3 +29,14 @@ def tap(qtbot, kiosk: Kiosk, name: str) -> None:
     assert button is not None, f"no button {name}"
     assert button.isVisible() and button.isEnabled(), name
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def editor(kiosk: Kiosk, name: str) -> QLineEdit | QPlainTextEdit:
+    """The text field of the form field ``name`` on show."""
+    found = kiosk.window.findChild(QWidget, f"field:{name}")
+    assert isinstance(found, QLineEdit | QPlainTextEdit), name
+    return found
+
+
+def text_of(w: QLineEdit | QPlainTextEdit) -> str:
+    return w.text() if isinstance(w, QLineEdit) else w.toPlainText()
