@@ -264,13 +264,17 @@ def candidates(buffer: str, limit: int = MAX_CANDIDATES) -> list[Candidate]:
             out.append(Candidate(text, ends[size]))
 
     n = len(segs)
-    if n > 1:
-        reading = _reading(segs)
-        if reading:
-            offer(reading, n)
     for size in range(min(n, MAX_WORD), 1, -1):  # whole words, then shorter ones
         for entry in _match(segs[:size]):
             offer(entry[2], size)
+    if n > 1:
+        # A guess at the whole buffer made of several words goes after the real
+        # words: space takes the first candidate, and a guess picks the wrong
+        # homophones often enough ("woxiangqu" as 我相去) to write what the
+        # citizen never meant. Word by word, what is typed is what was chosen.
+        reading = _reading(segs)
+        if reading:
+            offer(reading, n)
     for entry in _match(segs[:1])[:MAX_CHARS]:
         offer(entry[2], 1)
     return out
