@@ -84,6 +84,7 @@ def _kept(args: argparse.Namespace) -> int:
 
 def _reprint(args: argparse.Namespace) -> int:
     from kiosk.app import build_printer, kept_prints
+    from kiosk.cli_audit import record as audit
     from kiosk.config import data_dir, load
     from kiosk.devices.printer import Printer
     from kiosk.offline.kept_prints import KeptState, UnknownReference
@@ -111,6 +112,8 @@ def _reprint(args: argparse.Namespace) -> int:
         return 1
     finally:
         printer.close()
+    audit(config, "print.reprint", reference=record.reference, service=record.service_id,
+          job=str(result.job_id), pages=result.pages)
     print(f"{record.reference} printed: job {result.job_id}, {result.pages} page(s)")
     return 0
 

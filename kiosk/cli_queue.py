@@ -120,9 +120,10 @@ def _flush(args: argparse.Namespace) -> int:
 
 
 def _change(args: argparse.Namespace) -> int:
+    from kiosk.cli_audit import record
     from kiosk.offline.outbox import OutboxStateError, UnknownItem
 
-    _, box = _open(args)
+    config, box = _open(args)
     try:
         item = box.retry(args.id) if args.action == "retry" else box.drop(args.id)
     except UnknownItem:
@@ -131,6 +132,8 @@ def _change(args: argparse.Namespace) -> int:
     except OutboxStateError as e:
         print(f"kiosk: cannot {args.action} it: {e}", file=sys.stderr)
         return 1
+    record(config, f"queue.{args.action}", item=item.id, service=item.service_id,
+           department=item.department, state=item.state.value)
     if args.json:
         print(json.dumps(item.to_json(), ensure_ascii=False, indent=2))
     else:
