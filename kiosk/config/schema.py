@@ -87,6 +87,15 @@ class PrintingConfig:
 
 
 @dataclass(frozen=True)
+class FleetConfig:
+    # Where the Prometheus metrics endpoint listens ("HOST:PORT"); "" turns it off.
+    # Loopback by default: a kiosk must not show its metrics to the public hall's network.
+    metrics_listen: str = "127.0.0.1:9108"
+    # Seconds between heartbeats to the gateway; 0 turns them off.
+    heartbeat_s: float = 60.0
+
+
+@dataclass(frozen=True)
 class DeviceConfig:
     driver: str = "simulator"
     # Driver-specific settings (simulator behaviour, device paths ...).
@@ -102,6 +111,7 @@ class Config:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     face: FaceConfig = field(default_factory=FaceConfig)
     printing: PrintingConfig = field(default_factory=PrintingConfig)
+    fleet: FleetConfig = field(default_factory=FleetConfig)
     devices: dict[str, DeviceConfig] = field(default_factory=dict)
     # Service ids, or "*" for every installed service.
     enabled_services: tuple[str, ...] = ("*",)
@@ -166,6 +176,8 @@ def _build(raw: dict[str, Any]) -> Config:
     printing = _section(PrintingConfig, raw.pop("printing", {}), "printing")
     if printing.keep_days <= 0:
         raise ConfigError("printing.keep_days: must be more than 0")
+    fleet = _section(FleetConfig, raw.pop("fleet", {}), "fleet")
+    _check_fleet(fleet)
     devices = _devices(raw.pop("devices", {}))
     services = raw.pop("services", {})
     if not isinstance(services, dict):
@@ -190,7 +202,8 @@ def _build(raw: dict[str, Any]) -> Config:
     _check_identity(identity)
     _check_face(face)
     return Config(version=CONFIG_VERSION, terminal=terminal, backend=backend, session=session,
-                  identity=identity, face=face, printing=printing, devices=devices,
+                  identity=identity, face=face, printing=printing, fleet=fleet,
+                  devices=devices,
                   enabled_services=tuple(enabled), service_hours=dict(hours))
 
 
@@ -270,6 +283,21 @@ def _check(terminal: TerminalConfig, backend: BackendConfig, session: SessionCon
         raise ConfigError("session.idle_warning_s: must be at least 20 (WCAG 2.2.1)")
     if session.idle_timeout_s <= 0:
         raise ConfigError("session.idle_timeout_s: must be more than 0")
+
+
+_LISTEN = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})")
+
+
+def _check_fleet(fleet: FleetConfig) -> None:
+    listen = fleet.metrics_listen
+    if listen:
+        match = _LISTEN.fullmatch(listen)
+        if match is None or not 1 <= int(match.group(2)) <= 65535:
+            raise ConfigError("fleet.metrics_listen: must be \"HOST:PORT\" (e.g. "
+                              "\"127.0.0.1:9108\", \"[::1]:9108\") or \"\" to turn it off")
+    if fleet.heartbeat_s and fleet.heartbeat_s < 5:
+        raise ConfigError("fleet.heartbeat_s: seconds between heartbeats, at least 5 "
+                          "(0 turns them off)")
 
 
 PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
