@@ -6,8 +6,10 @@ service kiosk.api.shapes), over the Transport's retries and typed errors.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from kiosk.api.errors import GatewayProtocolError
 from kiosk.api.models import (
@@ -173,6 +175,25 @@ class GatewayClient(Transport):
         reply = self._request("POST", "/v1/services/submit", body, idempotency_key)
         return Submission.from_json(reply, service_id)
 
+    # --- the fleet --------------------------------------------------------------
+
+    def heartbeat(self, payload: Mapping[str, Any]) -> datetime:
+        """Tell the gateway this terminal is alive and how it is (kiosk.fleet.heartbeat:
+        device states, alert codes, outbox counts; nothing personal). The last one
+        replaces the one before, so a retry is harmless. When the gateway took it."""
+        path = f"/v1/terminals/{quote(self.terminal_id, safe='')}/heartbeat"
+        reply = self._request("POST", path, dict(payload), read=True)
+        received = reply.get("received_at") if isinstance(reply, dict) else None
+        try:
+            if not isinstance(received, str):
+                raise ValueError
+            at = datetime.fromisoformat(received)
+        except ValueError:
+            raise GatewayProtocolError(f"POST {path}: expected {{received_at: date-time}}"
+                                       ) from None
+        if at.tzinfo is None:
+            raise GatewayProtocolError(f"POST {path}: received_at without a time zone")
+        return at
 
 
 def _citizen(card_number: str, id_number: str) -> dict[str, str]:

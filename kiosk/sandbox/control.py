@@ -21,6 +21,11 @@ def transactions(ctx: Context, req: Request) -> Response:
     return Response(200, ctx.calls.entries())
 
 
+def heartbeats(ctx: Context, req: Request) -> Response:
+    """The last heartbeat of each terminal, by terminal id."""
+    return Response(200, ctx.heartbeats.entries())
+
+
 def sms(ctx: Context, req: Request) -> Response:
     with db.connect(ctx.db_path) as conn:
         return Response(200, otp.outbox(conn))

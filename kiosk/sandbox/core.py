@@ -41,6 +41,8 @@ class Request:
     headers: Mapping[str, str]  # keys lower-cased
     body: bytes
     terminal_id: str = ""  # set by dispatch once authenticated
+    # A templated route's parameters ({"terminal_id": ...}); `path` is then the template.
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -84,6 +86,24 @@ class CallLog:
             return [dict(e) for e in self._calls]
 
 
+class Heartbeats:
+    """The last heartbeat of each terminal, for GET /_sandbox/heartbeats."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: dict[str, dict[str, Any]] = {}
+
+    def record(self, terminal_id: str, at: datetime, body: dict[str, Any]) -> None:
+        with self._lock:
+            seen = self._last.get(terminal_id, {}).get("count", 0)
+            self._last[terminal_id] = {"received_at": at.isoformat(timespec="seconds"),
+                                       "count": seen + 1, "heartbeat": body}
+
+    def entries(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {t: dict(e) for t, e in sorted(self._last.items())}
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -96,6 +116,7 @@ class Context:
     now: Callable[[], datetime] = _utc_now
     faults: Faults = field(default_factory=Faults)
     calls: CallLog = field(default_factory=CallLog)
+    heartbeats: Heartbeats = field(default_factory=Heartbeats)
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:

@@ -8,12 +8,14 @@ control in `control.py`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
 from kiosk.sandbox import control, schema, services
-from kiosk.sandbox.common import otp, payments, profile, progress, status
+from kiosk.sandbox.common import heartbeat, otp, payments, profile, progress, status
 from kiosk.sandbox.core import (
     ApiError,
     Context,
@@ -61,7 +63,9 @@ ROUTES: dict[str, dict[str, Route]] = {
     "/v1/departments/status": {"POST": Route(status.departments_status)},
     "/v1/services/lookup": {"POST": Route(services.lookup)},
     "/v1/services/submit": {"POST": Route(services.submit, writes=True)},
+    "/v1/terminals/{terminal_id}/heartbeat": {"POST": Route(heartbeat.heartbeat)},
     "/_sandbox/transactions": {"GET": Route(control.transactions, public=True)},
+    "/_sandbox/heartbeats": {"GET": Route(control.heartbeats, public=True)},
     "/_sandbox/sms": {"GET": Route(control.sms, public=True)},
     "/_sandbox/payments/pay": {"POST": Route(control.pay, public=True)},
     "/_sandbox/faults": {"POST": Route(control.add_fault, public=True),
@@ -69,9 +73,28 @@ ROUTES: dict[str, dict[str, Route]] = {
 }
 
 
+# Routes with a {parameter} in their path: each segment in braces matches one segment.
+_TEMPLATES = [(re.compile("^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path))
+                          + "$"), path) for path in ROUTES if "{" in path]
+
+
+def _route(req: Request) -> tuple[Request, dict[str, Route] | None]:
+    """The request's routes; for a templated path, the request with ``path`` the
+    template (what the spec names) and ``params`` what the segments held."""
+    methods = ROUTES.get(req.path)
+    if methods is not None:
+        return req, methods
+    for pattern, template in _TEMPLATES:
+        match = pattern.match(req.path)
+        if match is not None:
+            params = {k: unquote(v) for k, v in match.groupdict().items()}
+            return replace(req, path=template, params=params), ROUTES[template]
+    return req, None
+
+
 def dispatch(ctx: Context, req: Request) -> Response:
     """Route, authenticate, run the handler; every failure becomes a JSON error."""
-    methods = ROUTES.get(req.path)
+    req, methods = _route(req)
     try:
         if methods is None:
             raise ApiError(404, "not_found", "no such endpoint")
