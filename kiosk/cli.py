@@ -1,4 +1,5 @@
-"""The ``kiosk`` command: demo, sandbox, services, config, card, face, print, queue, ui."""
+"""The ``kiosk`` command: demo, sandbox, services, config, audit, card, devices, face,
+print, queue, ui."""
 
 from __future__ import annotations
 
@@ -73,14 +74,20 @@ def _parser() -> argparse.ArgumentParser:
     validate = config_sub.add_parser("validate", help="check a config file")
     validate.add_argument("file", type=Path)
     validate.set_defaults(func=_config_validate)
+    show = config_sub.add_parser("show", help="the configuration in effect, secrets hidden")
+    show.set_defaults(func=_config_show)
 
+    from kiosk.cli_audit import add_audit_commands
     from kiosk.cli_card import add_card_commands
+    from kiosk.cli_devices import add_devices_commands
     from kiosk.cli_face import add_face_commands
     from kiosk.cli_print import add_print_commands
     from kiosk.cli_queue import add_queue_commands
     from kiosk.cli_ui import add_ui_commands
 
+    add_audit_commands(sub)
     add_card_commands(sub)
+    add_devices_commands(sub)
     add_face_commands(sub)
     add_print_commands(sub)
     add_queue_commands(sub)
@@ -177,6 +184,22 @@ def _services_list(args: argparse.Namespace) -> int:
     for f in registry.failures:
         print(f"kiosk: service plugin {f.entry_point} ({f.distribution}) failed to load: "
               f"{f.error}", file=sys.stderr)
+    return 0
+
+
+SECRETS = {("backend", "terminal_token")}
+
+
+def _config_show(args: argparse.Namespace) -> int:
+    """The configuration in effect (the file over the defaults), as JSON; the
+    terminal's credential shown only as set or not."""
+    from dataclasses import asdict
+
+    shown = asdict(load(args.config))
+    for section, key in SECRETS:
+        if shown.get(section, {}).get(key):
+            shown[section][key] = "(set, hidden)"
+    print(json.dumps(shown, ensure_ascii=False, indent=1))
     return 0
 
 

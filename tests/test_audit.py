@@ -200,36 +200,9 @@ def test_any_small_details_keep_the_chain_valid(tmp_path: Path,
 
 # --- the command line ------------------------------------------------------------
 
-# Until kiosk/cli.py registers add_audit_commands, run the commands through a
-# stand-in with the same --config option and error handling.
-_RUNNER = """
-import argparse, sys
-from kiosk.cli_audit import add_audit_commands
-from kiosk.config import ConfigError
-p = argparse.ArgumentParser(prog="kiosk")
-p.add_argument("--config", default=None)
-add_audit_commands(p.add_subparsers())
-a = p.parse_args()
-try:
-    sys.exit(a.func(a))
-except ConfigError as e:
-    print(f"kiosk: configuration error: {e}", file=sys.stderr)
-    sys.exit(2)
-"""
-
-
-def _registered() -> bool:
-    from kiosk import cli
-
-    return "add_audit_commands" in vars(cli)
-
-
 def kiosk(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    head = [sys.executable, "-m", "kiosk.cli"]
-    if args[0] == "audit" and not _registered():
-        head = [sys.executable, "-c", _RUNNER]
-    return subprocess.run([*head, *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "KIOSK_HOME": str(home)})
+    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "KIOSK_HOME": str(home)})
 
 
 def home_log(home: Path) -> AuditLog:

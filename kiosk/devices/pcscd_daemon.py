@@ -176,7 +176,7 @@ class PcscdDaemon:
     def close(self) -> None:
         """Stop our pcscd and start again any pcscd we displaced."""
         self.stop()
-        for argv in self.displaced:
+        for argv in filter(None, self.displaced):  # one that exited meanwhile left no argv
             log.warning("restarting the pcscd we displaced: %s", shlex.join(argv))
             with contextlib.suppress(OSError):
                 subprocess.Popen(argv, start_new_session=True, stdin=subprocess.DEVNULL,
