@@ -23,6 +23,7 @@ from kiosk.devices.pcsc import PcscCardReader
 from kiosk.devices.printer import SimulatedPrinter
 from kiosk.devices.speaker import DEFAULT_VOLUME, SimulatedSpeaker
 from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
+from kiosk.fleet.monitor import start_fleet
 from kiosk.i18n import LANGUAGES
 from kiosk.identity.face import FaceVerifier, SimulatedFaceVerifier
 from kiosk.identity.verify import TrustStore, TrustStoreError
@@ -69,8 +70,9 @@ class Terminal:
     outbox: Outbox | None = None
     # Delivers the outbox in the background once started (the kiosk, not the tests).
     sync: SyncWorker | None = None
-    _sync_gateway: GatewayClient | None = None
-    _probe_clients: list[GatewayClient] = field(default_factory=list)
+    _clients: list[GatewayClient] = field(default_factory=list)  # closed with the terminal
+    # The metrics endpoint and heartbeat, as [fleet] says (docs/fleet.md); run() stops them.
+    start_fleet = start_fleet
 
     def connectivity_probe(self) -> Callable[[], frozenset[str]]:
         """The connectivity monitor's probe, on a client of its own: no retries and
@@ -79,7 +81,7 @@ class Terminal:
         client = GatewayClient(self.backend_url, self.config.terminal.id,
                                backend.terminal_token, connect_timeout=2.0,
                                read_timeout=5.0, retries=0)
-        self._probe_clients.append(client)
+        self._clients.append(client)
         return gateway_probe(client)
 
     def start_sync(self, on_outcome: Callable[[Outcome], None] | None = None
@@ -90,11 +92,12 @@ class Terminal:
             # Its own client: a requests session is not shared across threads, and
             # the worker does its own backoff (the client's retries would sleep in it).
             backend = self.config.backend
-            self._sync_gateway = GatewayClient(
+            client = GatewayClient(
                 self.backend_url, self.config.terminal.id, backend.terminal_token,
                 connect_timeout=backend.connect_timeout_s,
                 read_timeout=backend.read_timeout_s, retries=0)
-            self.sync = SyncWorker(self.outbox, outbox_delivery(self._sync_gateway),
+            self._clients.append(client)
+            self.sync = SyncWorker(self.outbox, outbox_delivery(client),
                                    on_outcome=on_outcome).start()
         return self.sync
 
@@ -105,9 +108,7 @@ class Terminal:
     def close(self) -> None:
         if self.sync is not None:
             self.sync.stop()
-        if self._sync_gateway is not None:
-            self._sync_gateway.close()
-        for client in self._probe_clients:
+        for client in self._clients:
             client.close()
         for device in self.devices.values():
             device.close()

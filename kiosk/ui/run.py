@@ -195,11 +195,18 @@ def run(terminal: TerminalParts, *, windowed: bool = False, lang: str | None = N
     sync = terminal.start_sync()
     monitor = watch_backend(kiosk, terminal.connectivity_probe(),
                             (lambda: sync.wake(retry_now=True)) if sync is not None else None)
+    # Fleet monitoring (docs/fleet.md): metrics endpoint and heartbeat, off this thread.
+    fleet = terminal.start_fleet() if hasattr(terminal, "start_fleet") else None
+    if fleet is not None:
+        kiosk.host.ended.connect(fleet.session_ended)
+        fleet.watch(monitor)
     kiosk.journey.start()
     logging.getLogger(__name__).info("kiosk on screen")
     try:
         return app.exec()
     finally:
+        if fleet is not None:
+            fleet.stop()
         monitor.stop()
         ticker.stop()
         kiosk.host.shutdown()
