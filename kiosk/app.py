@@ -240,7 +240,7 @@ def build_terminal(config: Config, *, backend_url: str | None = None) -> Termina
                             connect_timeout=config.backend.connect_timeout_s,
                             read_timeout=config.backend.read_timeout_s,
                             retries=config.backend.retries)
-    devices = _devices(config, home)
+    devices = build_devices(config, home)
     registry = load_services()
     # A terminal on simulated devices is a demo or a test: its citizen's phone is
     # the sandbox's SMS outbox and wallet. Not the speaker: a terminal whose config
@@ -355,7 +355,7 @@ def build_speaker(config: Config, home: Path) -> Device:
     return speaker
 
 
-def _devices(config: Config, home: Path) -> dict[str, Device]:
+def build_devices(config: Config, home: Path) -> dict[str, Device]:
     reader = _card_reader(config)
     if config.device("camera").driver == "opencv":
         from kiosk.devices.opencv_camera import OpenCvCamera  # loads OpenCV
