@@ -34,6 +34,8 @@ def add_devices_commands(sub: Any) -> None:
     test = devices_sub.add_parser("test", help="exercise one device end to end")
     test.add_argument("name", help="card_reader, camera, printer or speaker")
     test.add_argument("--json", action="store_true")
+    test.add_argument("--wait", type=float, default=5.0, metavar="S",
+                      help="card_reader: how long to wait for a card to read (default 5)")
     test.set_defaults(func=_test)
 
 
@@ -109,7 +111,7 @@ def _test_card_reader(reader: Any, config: Any, args: argparse.Namespace) -> tup
     from kiosk.app import trust_store
     from kiosk.identity.verify import verify_card
 
-    status = _settled(reader)
+    status = _settled(reader, args.wait)
     if not status.usable:
         return False, f"reader not usable: {status.reason or status.device.value}"
     if getattr(status.media, "value", "") != "present":
@@ -125,20 +127,21 @@ def _test_card_reader(reader: Any, config: Any, args: argparse.Namespace) -> tup
     return True, "card read and verified"
 
 
-def _settled(reader: Any, timeout: float = 10.0) -> Any:
-    """The reader's status once it knows whether a card is in it (a PC/SC
-    reader learns that at its first poll after opening)."""
+def _settled(reader: Any, wait: float) -> Any:
+    """The reader's status once a card is in it, or after ``wait`` seconds
+    (a PC/SC reader learns of a card at a poll, a citizen's hand is slower)."""
     known = threading.Event()
 
     def check(_device: Any = None, status: Any = None) -> None:
         status = status or reader.status
-        if status.device.value != "starting" and getattr(status.media, "value", "") != "unknown":
+        if getattr(status.media, "value", "") == "present" or status.device.value in (
+                "offline", "hardwareError", "noDevice"):
             known.set()
 
     unsubscribe = reader.subscribe(check)
     try:
         check()
-        known.wait(timeout)
+        known.wait(wait)
     finally:
         unsubscribe()
     return reader.status

@@ -74,7 +74,7 @@ def test_a_card_in_a_real_pcsc_reader_is_read_and_verified(tmp_path: Path, inser
     config = f'[devices.card_reader]\ndriver = "pcsc"\nreader = "{FRIENDLY_NAME}"\n'
     citizen = DEMO_CITIZENS[1]
     insert_card(demo_profile(citizen))
-    done = kiosk(tmp_path, "devices", "test", "card_reader", config=config)
+    done = kiosk(tmp_path, "devices", "test", "card_reader", "--wait", "30", config=config)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "card read and verified" in done.stdout
     assert citizen.name_latin not in done.stdout and citizen.id_number not in done.stdout
@@ -84,7 +84,7 @@ def test_a_forged_card_is_read_and_said_not_to_verify(tmp_path: Path, insert_car
                                                      live_pcscd) -> None:
     config = f'[devices.card_reader]\ndriver = "pcsc"\nreader = "{FRIENDLY_NAME}"\n'
     insert_card(demo_profile(DEMO_CITIZENS[1], defect="bad-signature"))
-    done = kiosk(tmp_path, "devices", "test", "card_reader", config=config)
+    done = kiosk(tmp_path, "devices", "test", "card_reader", "--wait", "30", config=config)
     assert done.returncode == 0 and "does not verify (bad_signature)" in done.stdout
 
 
