@@ -37,14 +37,13 @@ def add_audit_commands(sub: Any) -> None:
 def audit_log(home: Path) -> AuditLog:
     """The audit log in the terminal's state file, keyed by its data key."""
     from kiosk.config import ConfigError
-    from kiosk.offline.audit import AuditLog
-    from kiosk.offline.keys import KeyFileError, load_or_create_key
+    from kiosk.offline.audit import terminal_audit_log
+    from kiosk.offline.keys import KeyFileError
 
     try:
-        key = load_or_create_key(home / "keys" / "data.key")
+        return terminal_audit_log(home)
     except KeyFileError as e:
         raise ConfigError(f"the terminal's data key: {e}") from None
-    return AuditLog(home / "state" / "terminal.db", key)
 
 
 def record(config: Config, action: str, **details: Scalar) -> None:

@@ -226,3 +226,13 @@ def test_fleet_config_defaults_and_errors() -> None:
     assert parse_listen("[::1]:9108") == ("::1", 9108)
     with pytest.raises(ValueError):
         parse_listen("localhost")
+
+
+def test_the_heartbeat_carries_the_audit_log_s_head(terminal) -> None:
+    from kiosk.fleet.monitor import audit_head
+    from kiosk.offline.audit import GENESIS, terminal_audit_log
+
+    head = audit_head(terminal.home)
+    assert head() == {"audit_head": {"seq": 0, "hash": GENESIS}}
+    entry = terminal_audit_log(terminal.home).append("cli", "queue.drop", item=7)
+    assert head() == {"audit_head": {"seq": entry.seq, "hash": entry.hash}}

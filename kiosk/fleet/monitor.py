@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from kiosk.api.client import GatewayClient
@@ -20,6 +21,7 @@ from kiosk.fleet.metrics import (
 )
 from kiosk.fleet.server import MetricsServer, parse_listen
 from kiosk.journey import SessionReport
+from kiosk.offline.audit import AuditLog, terminal_audit_log
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,27 @@ class Fleet:
 
 def start_fleet(terminal: Any, extra: Callable[[], dict[str, Any]] | None = None) -> Fleet:
     """``Terminal.start_fleet``: the terminal's fleet monitoring, started. ``extra``
-    adds facts to each heartbeat (the audit log's head). The caller stops it."""
+    adds facts to each heartbeat; by default the audit log's head. The caller
+    stops it."""
     return Fleet(terminal.config, terminal.backend_url, terminal.devices,
-                 alerts=terminal.alerts, outbox=terminal.outbox, extra=extra).start()
+                 alerts=terminal.alerts, outbox=terminal.outbox,
+                 extra=extra or audit_head(terminal.home)).start()
+
+
+def audit_head(home: Path) -> Callable[[], dict[str, Any]]:
+    """Each heartbeat carries the audit log's last (seq, hash): entries cut off
+    the end of the log on the kiosk's disk, which its own chain cannot show,
+    no longer match what the gateway last heard (docs/audit.md)."""
+    opened: list[AuditLog] = []
+
+    def head() -> dict[str, Any]:
+        try:
+            if not opened:
+                opened.append(terminal_audit_log(home))
+            seq, digest = opened[0].head()
+        except Exception as e:  # the heartbeat goes on; its absence says enough
+            log.warning("audit head not available: %s", type(e).__name__)
+            return {}
+        return {"audit_head": {"seq": seq, "hash": digest}}
+
+    return head

@@ -248,6 +248,14 @@ class AuditLog:
             conn.execute("COMMIT")
 
 
+def terminal_audit_log(home: Path) -> AuditLog:
+    """The terminal's audit log: in its state file under ``home``, keyed by its
+    data key (``KeyFileError`` if the key file is unsafe or damaged)."""
+    from kiosk.offline.keys import load_or_create_key
+
+    return AuditLog(home / "state" / "terminal.db", load_or_create_key(home / "keys" / "data.key"))
+
+
 def _details_text(actor: str, action: str, details: Mapping[str, Any]) -> str:
     if not isinstance(actor, str) or not _ACTOR.match(actor):
         raise AuditError(f"actor {actor!r}: expected e.g. 'cli', 'system', 'technician:T001'")
