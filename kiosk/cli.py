@@ -1,5 +1,5 @@
 """The ``kiosk`` command: demo, sandbox, services, config, audit, card, devices, face,
-print, queue, ui."""
+maintenance, print, queue, ui."""
 
 from __future__ import annotations
 
@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     from kiosk.cli_card import add_card_commands
     from kiosk.cli_devices import add_devices_commands
     from kiosk.cli_face import add_face_commands
+    from kiosk.cli_maintenance import add_maintenance_commands
     from kiosk.cli_print import add_print_commands
     from kiosk.cli_queue import add_queue_commands
     from kiosk.cli_ui import add_ui_commands
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     add_card_commands(sub)
     add_devices_commands(sub)
     add_face_commands(sub)
+    add_maintenance_commands(sub)
     add_print_commands(sub)
     add_queue_commands(sub)
     add_ui_commands(sub)

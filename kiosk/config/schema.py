@@ -96,6 +96,15 @@ class FleetConfig:
 
 
 @dataclass(frozen=True)
+class MaintenanceConfig:
+    # Who may enter maintenance mode: technician id -> the PIN's hash, made by
+    # `kiosk maintenance hash-pin` (the PIN itself is never written down).
+    technicians: dict[str, str] = field(default_factory=dict)
+    max_failures: int = 5  # wrong PINs in a row before the gate locks
+    lockout_s: float = 300.0  # the first lockout; each next one doubles (to an hour)
+
+
+@dataclass(frozen=True)
 class DeviceConfig:
     driver: str = "simulator"
     # Driver-specific settings (simulator behaviour, device paths ...).
@@ -112,6 +121,7 @@ class Config:
     face: FaceConfig = field(default_factory=FaceConfig)
     printing: PrintingConfig = field(default_factory=PrintingConfig)
     fleet: FleetConfig = field(default_factory=FleetConfig)
+    maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
     devices: dict[str, DeviceConfig] = field(default_factory=dict)
     # Service ids, or "*" for every installed service.
     enabled_services: tuple[str, ...] = ("*",)
@@ -178,6 +188,7 @@ def _build(raw: dict[str, Any]) -> Config:
         raise ConfigError("printing.keep_days: must be more than 0")
     fleet = _section(FleetConfig, raw.pop("fleet", {}), "fleet")
     _check_fleet(fleet)
+    maintenance = _maintenance(raw.pop("maintenance", {}))
     devices = _devices(raw.pop("devices", {}))
     services = raw.pop("services", {})
     if not isinstance(services, dict):
@@ -203,8 +214,32 @@ def _build(raw: dict[str, Any]) -> Config:
     _check_face(face)
     return Config(version=CONFIG_VERSION, terminal=terminal, backend=backend, session=session,
                   identity=identity, face=face, printing=printing, fleet=fleet,
-                  devices=devices,
+                  maintenance=maintenance, devices=devices,
                   enabled_services=tuple(enabled), service_hours=dict(hours))
+
+
+_TECHNICIAN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+
+
+def _maintenance(table: Any) -> MaintenanceConfig:
+    if not isinstance(table, dict):
+        raise ConfigError("maintenance: must be a table")
+    table = dict(table)
+    technicians = table.pop("technicians", {})
+    if not isinstance(technicians, dict):
+        raise ConfigError("maintenance.technicians: must be a table of technician id = "
+                          "\"PIN hash\"")
+    for who, record in technicians.items():
+        if not _TECHNICIAN.fullmatch(who):
+            raise ConfigError(f"maintenance.technicians.{who}: not a technician id "
+                              "(letters, digits, - and _)")
+        if not isinstance(record, str) or not record.startswith("scrypt$"):
+            raise ConfigError(f"maintenance.technicians.{who}: must be a PIN hash made by "
+                              "`kiosk maintenance hash-pin`, never the PIN itself")
+    section = _section(MaintenanceConfig, table, "maintenance")
+    if section.max_failures < 1:
+        raise ConfigError("maintenance.max_failures: must be 1 or more")
+    return MaintenanceConfig(dict(technicians), section.max_failures, section.lockout_s)
 
 
 _HOURS = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d")
