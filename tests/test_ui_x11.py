@@ -147,3 +147,31 @@ def test_on_a_real_x_server_escape_keys_do_nothing_and_a_real_tap_starts(
             demo.wait(timeout=20)
         except subprocess.TimeoutExpired:
             demo.kill()
+
+
+def test_under_systemd_the_kiosk_says_ready_pings_the_watchdog_and_says_stopping(
+        tmp_path: Path, x_display: str) -> None:
+    """The notify socket systemd gives a Type=notify service with WatchdogSec
+    (packaging/systemd/kiosk.service), played by a datagram socket bound here."""
+    import socket
+
+    path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(path)
+        sock.settimeout(60)
+        env = {**on_x(x_display, tmp_path / "home"), "NOTIFY_SOCKET": path,
+               "WATCHDOG_USEC": "400000"}  # a ping every 0.2 s
+        env.pop("WATCHDOG_PID", None)
+        demo = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "demo"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            said = [sock.recv(4096).decode() for _ in range(3)]
+            assert said[0] == "READY=1" and said[1:] == ["WATCHDOG=1", "WATCHDOG=1"]
+            demo.send_signal(subprocess.signal.SIGINT)
+            rest = []
+            while "STOPPING=1" not in rest:
+                rest.append(sock.recv(4096).decode())
+            assert demo.wait(timeout=20) == 0
+        finally:
+            if demo.poll() is None:
+                demo.kill()

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
+from kiosk import sdnotify
 from kiosk.api.client import GatewayClient
 from kiosk.config import Config
 from kiosk.devices.base import Device
@@ -202,9 +203,19 @@ def run(terminal: TerminalParts, *, windowed: bool = False, lang: str | None = N
         fleet.watch(monitor)
     kiosk.journey.start()
     logging.getLogger(__name__).info("kiosk on screen")
+    # Under systemd (packaging/): ready now, and a watchdog ping from this, the UI
+    # thread, so a frozen screen stops the pings and systemd restarts the kiosk.
+    sdnotify.notify_ready()
+    watchdog = QTimer(app)
+    interval = sdnotify.watchdog_interval()
+    if interval is not None:
+        watchdog.timeout.connect(sdnotify.notify_watchdog)
+        watchdog.start(int(interval * 1000))
     try:
         return app.exec()
     finally:
+        watchdog.stop()
+        sdnotify.notify_stopping()
         if fleet is not None:
             fleet.stop()
         monitor.stop()
