@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,12 +98,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _logging(home: Path) -> None:
+LOG_BYTES = 10 * 1024 * 1024  # per file; with the 5 before it, at most 60 MB on the disk
+LOG_FILES_KEPT = 5
+
+
+def log_to_files(home: Path, *, max_bytes: int = LOG_BYTES) -> logging.Handler:
+    """The kiosk's log in ``home/logs/kiosk.log``, rotated by size: a kiosk runs
+    for months, and a log that only grows fills the disk it keeps its state on."""
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(
-        level=logging.INFO, filename=logs / "kiosk.log",
-        format="%(asctime)s %(levelname)s %(name)s %(threadName)s: %(message)s")
+    handler = RotatingFileHandler(logs / "kiosk.log", maxBytes=max_bytes,
+                                  backupCount=LOG_FILES_KEPT, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s %(threadName)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return handler
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -119,7 +131,7 @@ def _demo(args: argparse.Namespace) -> int:
         if not has_display():
             print(HEADLESS_HELP, file=sys.stderr)
             return 2
-    _logging(data_dir(config.terminal.data_dir or None))
+    log_to_files(data_dir(config.terminal.data_dir or None))
     from kiosk.app import build_terminal
 
     terminal = build_terminal(config, backend_url=args.backend)
