@@ -132,11 +132,11 @@ class KioskWindow(QWidget):
         elif self.screen is not None:
             self.screen.shown_again()
         self.overlay.render(view.idle_seconds_left, tr)
-        self._read_aloud(previous, view)
+        self._read_aloud(previous, view, new=not same_screen)
 
-    def _read_aloud(self, previous: View | None, view: View) -> None:
-        """Say the screen when it is new, when asked again, or when the idle
-        warning appears; stop when the citizen turns speech off."""
+    def _read_aloud(self, previous: View | None, view: View, new: bool) -> None:
+        """Say the screen when it is ``new``, when asked again, or the idle
+        warning when it appears; stop when the citizen turns speech off."""
         if not view.access.speech:
             if previous is not None and previous.access.speech and self.speaker is not None:
                 self.speaker.stop()
@@ -144,30 +144,25 @@ class KioskWindow(QWidget):
         warned = view.idle_seconds_left is not None and (
             previous is None or previous.idle_seconds_left is None)
         again = previous is not None and previous.access.repeats != view.access.repeats
-        new = previous is None or _without_idle(previous) != _without_idle(view)
         if warned:
-            texts = reading_order(self, [self.overlay.dialog])
+            text = utterance(reading_order(self, [self.overlay.dialog]), view.lang)
         elif new or again:
-            texts = reading_order(self, [self.top, self.screen] if self.screen else [self.top])
-            texts = [t for t in texts if t not in self._chrome_texts(view)]
+            text = self.spoken_text()
         else:
             return
-        speak(self.speaker, utterance(texts, view.lang), view.lang, view.access.volume)
-
-    def _chrome_texts(self, view: View) -> set[str]:
-        """What the top bar always shows (the government, the language and access
-        buttons): not read out again on every screen."""
-        tr = self._tr(view)
-        return {tr("header.government"), tr("header.kiosk"), *LANGUAGE_NAMES.values(),
-                *(tr(f"access.{k}") for k in ("large_text", "contrast", "speech"))}
+        speak(self.speaker, text, view.lang, view.access.volume)
 
     def spoken_text(self) -> str:
-        """What reading the screen aloud says now (the gallery and tests look)."""
+        """What reading the screen aloud says (the gallery and tests look too):
+        the top bar and the screen, without the chrome every screen has (the
+        government, the language and access buttons)."""
         if self.view is None:
             return ""
+        tr = self._tr(self.view)
+        chrome = {tr("header.government"), tr("header.kiosk"), *LANGUAGE_NAMES.values(),
+                  *(tr(f"access.{k}") for k in ("large_text", "contrast", "speech"))}
         texts = reading_order(self, [self.top, self.screen] if self.screen else [self.top])
-        return utterance((t for t in texts if t not in self._chrome_texts(self.view)),
-                         self.view.lang)
+        return utterance((t for t in texts if t not in chrome), self.view.lang)
 
     @staticmethod
     def _tr(view: View) -> Callable[..., str]:
