@@ -126,32 +126,22 @@ class Picture:
 
 def sample_views(lang: str, catalog: Sequence[Any]) -> Iterator[tuple[str, View]]:
     """(name, view) for every sample, the idle warning and speech controls included."""
-    for view in [*frame_views(lang, catalog), *step_views(lang)]:
+    frames, steps = frame_views(lang, catalog), step_views(lang)
+    for view in [*frames, *steps]:
         yield f"{view.screen}-{view.step_id or 'frame'}", view
-    form = step_views(lang)[0]
+    form = steps[0]
     yield COMPOSING, form
     yield "form-idle-warning", replace(form, idle_seconds_left=20)
-    yield "catalog-speech-on", replace(frame_views(lang, catalog)[3],
-                                       access=Access(speech=True, volume=80))
+    yield "catalog-speech-on", replace(frames[3], access=Access(speech=True, volume=80))
 
 
-def _compose(window: QWidget, field: str, letters: str) -> None:
+def _compose(window: Any, field: str, letters: str) -> None:
     """Tap ``field`` and type ``letters`` in pinyin (switching to it if needed)."""
-    editor = window.findChild(QWidget, f"field:{field}")
-    QTest.mouseClick(editor, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(window.findChild(QWidget, f"field:{field}"), Qt.MouseButton.LeftButton)
+    if not window.screen.keyboard.zh:  # the keyboard opened in Latin letters here
+        window.findChild(QPushButton, "key:{mode}").click()
     for ch in letters:
         window.findChild(QPushButton, f"key:{ch}").click()
-    if not _composing(window):  # Latin mode: undo, switch to pinyin, again
-        for _ in letters:
-            window.findChild(QPushButton, "key:{back}").click()
-        window.findChild(QPushButton, "key:{mode}").click()
-        for ch in letters:
-            window.findChild(QPushButton, f"key:{ch}").click()
-
-
-def _composing(window: QWidget) -> bool:
-    shown = window.findChild(QLabel, "CandidateLetters")
-    return shown is not None and shown.isVisible() and bool(shown.text())
 
 
 def render_gallery(window: Any, catalog: Sequence[Any], out: Path,
