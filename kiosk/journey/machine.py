@@ -389,4 +389,3 @@ class Journey:
             idle_seconds_left=self._idle_left,
             access=self.access,
         ))
-

@@ -1,8 +1,8 @@
 """Lock-down: nothing a person can press takes them out of the kiosk.
 
 An event filter on the kiosk window's QWindow (``WindowGuard``) swallows the
-keys and menus that would leave or disturb it: Escape, Alt+F4, Alt+Tab, the Windows/Meta key,
-Ctrl+Q/W, Ctrl+Alt+Delete/Backspace, the function keys, and context menus;
+keys and menus that would leave or disturb it: Escape, Alt+F4, Alt+Tab, the
+Windows/Meta key, Ctrl+Q/W, Ctrl+Alt+Delete/Backspace, the function keys, and context menus;
 ``lock_window`` makes the window frameless, on top and full screen, and puts
 it back to full screen if anything takes it out.
 What the application never sees (a compositor's own shortcuts, switching to a
@@ -67,6 +67,7 @@ class WindowGuard(KioskLock):
     Menu key is an escape key)."""
 
     touched = Signal()
+    _guarded: QObject | None = None  # the QWindow filtered now
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
@@ -82,7 +83,7 @@ class WindowGuard(KioskLock):
         """Filter ``window``'s QWindow (again, should the platform have made a
         new one: a change of window flags does)."""
         handle = window.windowHandle()
-        if handle is not None and handle is not getattr(self, "_guarded", None):
+        if handle is not None and handle is not self._guarded:
             handle.installEventFilter(self)
             self._guarded = handle
 

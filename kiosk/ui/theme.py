@@ -92,11 +92,6 @@ class Theme:
     palette: Palette
     sizes: Sizes
 
-    @property
-    def name(self) -> str:
-        return "+".join(n for n, on in (("contrast", self.palette is HIGH_CONTRAST),
-                                         ("large", self.sizes is LARGE)) if on) or "standard"
-
 
 def theme_for(high_contrast: bool = False, large_text: bool = False) -> Theme:
     return Theme(HIGH_CONTRAST if high_contrast else STANDARD, LARGE if large_text else REGULAR)
