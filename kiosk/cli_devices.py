@@ -172,13 +172,11 @@ def _test_camera(camera: Any, config: Any, args: argparse.Namespace) -> tuple[bo
 
 def _test_printer(printer: Any, config: Any, args: argparse.Namespace) -> tuple[bool, str]:
     """A test page, followed to the end of the job."""
+    from kiosk.cli_print import print_test_page
     from kiosk.devices.base import DeviceError
-    from kiosk.documents.testpage import render_test_page
 
-    pdf = render_test_page(config.terminal.id, f"printer ({config.device('printer').driver})",
-                           "en")
     try:
-        result = printer.print_pdf(pdf, "test-page").result(timeout=180)
+        result = print_test_page(printer, config, "en")
     except DeviceError as e:
         return False, f"did not print: {e.code}"
     return True, f"test page printed: job {result.job_id}, {result.pages} page(s)"

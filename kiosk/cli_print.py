@@ -118,12 +118,21 @@ def _reprint(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_test_page(printer: Any, config: Any, lang: str) -> Any:
+    """A test page on ``printer``, followed to the end of its job (``DeviceError``
+    if it does not print); its ``PrintResult``."""
+    from kiosk.documents.testpage import render_test_page
+
+    driver = config.device("printer").driver
+    pdf = render_test_page(config.terminal.id, f"printer ({driver})", lang)
+    return printer.print_pdf(pdf, "test-page").result(timeout=180)
+
+
 def _test_page(args: argparse.Namespace) -> int:
     """Field staff's check: print, follow the job to its end, say how it went."""
     from kiosk.app import build_printer
     from kiosk.config import data_dir, load
     from kiosk.devices.base import DeviceError
-    from kiosk.documents.testpage import render_test_page
 
     if args.printer != "printer":
         print(f"kiosk: no printer named {args.printer!r} (this terminal has: printer)",
@@ -132,10 +141,8 @@ def _test_page(args: argparse.Namespace) -> int:
     config = load(args.config)
     printer = build_printer(config, data_dir(config.terminal.data_dir or None))
     try:
-        driver = config.device("printer").driver
-        pdf = render_test_page(config.terminal.id, f"{args.printer} ({driver})", args.lang)
         try:
-            result = printer.print_pdf(pdf, "test-page").result(timeout=180)
+            result = print_test_page(printer, config, args.lang)
         except DeviceError as e:
             status = printer.status
             print(f"kiosk: the test page did not print: {e.code} (printer "
