@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from kiosk.config.checks import (
+    SANDBOX_ISSUER,
+    check_face,
+    check_fleet,
+    check_identity,
+    check_logging,
+)
+from kiosk.config.errors import ConfigError
 from kiosk.i18n import LANGUAGES
 
 CONFIG_VERSION = 1
 EMBEDDED_SANDBOX = "embedded-sandbox"
-# In identity.trusted_issuers: the sandbox issuer's test CA (kiosk.sandbox.issuer).
-SANDBOX_ISSUER = "sandbox"
-
-
-class ConfigError(ValueError):
-    """The configuration cannot be used; the message names the key and the problem."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,27 @@ class MaintenanceConfig:
     technicians: dict[str, str] = field(default_factory=dict)
     max_failures: int = 5  # wrong PINs in a row before the gate locks
     lockout_s: float = 300.0  # the first lockout; each next one doubles (to an hour)
+    # The cabinet's service switch: most enclosures wire it to a USB HID encoder
+    # that sends one key. Qt's name of that key ("F12", "Ctrl+Alt+M"); "" for none.
+    service_key: str = "F12"
+    # A technician who walks away: after this many idle seconds maintenance locks
+    # (the kiosk stays out of service until a technician enters again).
+    idle_s: float = 300.0
+    # Where a diagnostics bundle goes: "" looks for a mounted USB stick under
+    # /media and /run/media; a path names the directory itself.
+    export_dir: str = ""
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    # "auto": the systemd journal when the kiosk runs under systemd (it sets
+    # JOURNAL_STREAM), rotated files otherwise; "journal" or "files" to choose.
+    target: str = "auto"
+    # Rotated files: "text" lines for people, or "json" (one object a line) for a collector.
+    format: str = "text"
+    max_bytes: int = 10 * 1024 * 1024  # per file; files_kept more are kept
+    files_kept: int = 5
+    level: str = "INFO"
 
 
 @dataclass(frozen=True)
@@ -122,6 +145,7 @@ class Config:
     printing: PrintingConfig = field(default_factory=PrintingConfig)
     fleet: FleetConfig = field(default_factory=FleetConfig)
     maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
     devices: dict[str, DeviceConfig] = field(default_factory=dict)
     # Service ids, or "*" for every installed service.
     enabled_services: tuple[str, ...] = ("*",)
@@ -187,8 +211,10 @@ def _build(raw: dict[str, Any]) -> Config:
     if printing.keep_days <= 0:
         raise ConfigError("printing.keep_days: must be more than 0")
     fleet = _section(FleetConfig, raw.pop("fleet", {}), "fleet")
-    _check_fleet(fleet)
+    check_fleet(fleet)
     maintenance = _maintenance(raw.pop("maintenance", {}))
+    logging = _section(LoggingConfig, raw.pop("logging", {}), "logging")
+    check_logging(logging)
     devices = _devices(raw.pop("devices", {}))
     services = raw.pop("services", {})
     if not isinstance(services, dict):
@@ -210,11 +236,11 @@ def _build(raw: dict[str, Any]) -> Config:
     if raw:
         raise ConfigError(f"{next(iter(raw))}: unknown key")
     _check(terminal, backend, session)
-    _check_identity(identity)
-    _check_face(face)
+    check_identity(identity)
+    check_face(face)
     return Config(version=CONFIG_VERSION, terminal=terminal, backend=backend, session=session,
                   identity=identity, face=face, printing=printing, fleet=fleet,
-                  maintenance=maintenance, devices=devices,
+                  maintenance=maintenance, logging=logging, devices=devices,
                   enabled_services=tuple(enabled), service_hours=dict(hours))
 
 
@@ -239,7 +265,9 @@ def _maintenance(table: Any) -> MaintenanceConfig:
     section = _section(MaintenanceConfig, table, "maintenance")
     if section.max_failures < 1:
         raise ConfigError("maintenance.max_failures: must be 1 or more")
-    return MaintenanceConfig(dict(technicians), section.max_failures, section.lockout_s)
+    if section.idle_s < 30:
+        raise ConfigError("maintenance.idle_s: must be at least 30")
+    return replace(section, technicians=dict(technicians))
 
 
 _HOURS = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d")
@@ -318,57 +346,3 @@ def _check(terminal: TerminalConfig, backend: BackendConfig, session: SessionCon
         raise ConfigError("session.idle_warning_s: must be at least 20 (WCAG 2.2.1)")
     if session.idle_timeout_s <= 0:
         raise ConfigError("session.idle_timeout_s: must be more than 0")
-
-
-_LISTEN = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})")
-
-
-def _check_fleet(fleet: FleetConfig) -> None:
-    listen = fleet.metrics_listen
-    if listen:
-        match = _LISTEN.fullmatch(listen)
-        if match is None or not 1 <= int(match.group(2)) <= 65535:
-            raise ConfigError("fleet.metrics_listen: must be \"HOST:PORT\" (e.g. "
-                              "\"127.0.0.1:9108\", \"[::1]:9108\") or \"\" to turn it off")
-    if fleet.heartbeat_s and fleet.heartbeat_s < 5:
-        raise ConfigError("fleet.heartbeat_s: seconds between heartbeats, at least 5 "
-                          "(0 turns them off)")
-
-
-PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
-
-
-def _check_face(face: FaceConfig) -> None:
-    if face.engine not in ("simulator", "dlib"):
-        raise ConfigError("face.engine: must be simulator or dlib")
-    if not 0.0 < face.threshold < 1.5:
-        raise ConfigError("face.threshold: must be between 0 and 1.5 (default 0.60)")
-    if face.landmarks not in ("5", "68"):
-        raise ConfigError("face.landmarks: must be \"5\" or \"68\"")
-    if not 1 <= face.challenge_length <= 4:
-        raise ConfigError("face.challenge_length: must be 1 to 4")
-    if face.min_frames < 1 or face.attempt_timeout_s <= 0:
-        raise ConfigError("face.min_frames and face.attempt_timeout_s: must be more than 0")
-
-
-def _check_identity(identity: IdentityConfig) -> None:
-    key = "identity.trusted_issuers"
-    if not identity.trusted_issuers:
-        # A terminal that trusts no issuer would refuse every card as forged.
-        raise ConfigError(f"{key}: must name at least one issuer")
-    for entry in identity.certificate_files:
-        p = Path(entry)
-        # Relative to what would depend on where the kiosk was started from.
-        if not p.is_absolute():
-            raise ConfigError(f"{key}: {entry!r} must be {SANDBOX_ISSUER!r} or an absolute "
-                              "path of a PEM certificate file")
-        try:
-            head = p.read_bytes()
-        except FileNotFoundError:
-            raise ConfigError(f"{key}: {entry}: no such file") from None
-        except OSError as e:
-            raise ConfigError(f"{key}: {entry}: cannot read ({e.__class__.__name__})") from None
-        # The certificate itself is checked when the trust store loads it; this
-        # catches the common mistake (a key or a DER file) at validation time.
-        if PEM_CERTIFICATE not in head:
-            raise ConfigError(f"{key}: {entry}: not a PEM certificate file")
