@@ -1,10 +1,12 @@
-"""``kiosk devices status|test``: the field engineer's view of the terminal's devices.
+"""``kiosk devices status|test|selftest``: the field engineer's view of the terminal's devices.
 
 Run on a terminal whose kiosk is stopped (or, once it exists, in maintenance
 mode): a camera or a printer serves one program at a time. ``status`` says, for
 each device, its driver, state and what a technician should do about it;
 ``test NAME`` exercises one device end to end and says pass or fail, with the
-exit code to match (0 pass, 1 fail, 2 no such device).
+exit code to match (0 pass, 1 fail, 2 no such device); ``selftest`` is the
+quick check the kiosk runs before it returns to service. The tests themselves
+are ``kiosk.maintenance.diagnostics``, which the maintenance screens run too.
 """
 
 from __future__ import annotations
@@ -12,17 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
 from kiosk.config import data_dir, load
-from kiosk.i18n import LANGUAGES
-
-CAMERA_FRAMES = 10
-CAMERA_TIMEOUT_S = 10.0
 
 
 def add_devices_commands(sub: Any) -> None:
@@ -37,6 +33,12 @@ def add_devices_commands(sub: Any) -> None:
     test.add_argument("--wait", type=float, default=5.0, metavar="S",
                       help="card_reader: how long to wait for a card to read (default 5)")
     test.set_defaults(func=_test)
+    selftest = devices_sub.add_parser(
+        "selftest", help="the quick check before returning to service (no print, no speech)")
+    selftest.add_argument("--json", action="store_true")
+    selftest.add_argument("--timeout", type=float, default=5.0, metavar="S",
+                          help="how long the whole check may take (default 5)")
+    selftest.set_defaults(func=_selftest)
 
 
 def _open(args: argparse.Namespace) -> tuple[Any, Mapping[str, Any]]:
@@ -74,6 +76,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
+    from kiosk.maintenance.diagnostics import run_test
+
     config, devices = _open(args)
     try:
         device = devices.get(args.name)
@@ -81,137 +85,43 @@ def _test(args: argparse.Namespace) -> int:
             print(f"kiosk: no device {args.name!r} (this terminal has: {', '.join(devices)})",
                   file=sys.stderr)
             return 2
-        test = TESTS[device.kind]
-        started = time.monotonic()
-        passed, detail = test(device, config, args)
-        result = {"device": args.name, "driver": config.device(args.name).driver,
-                  "passed": passed, "detail": detail,
-                  "seconds": round(time.monotonic() - started, 2),
-                  "status": describe(args.name, device, config.device(args.name).driver)}
+        driver = config.device(args.name).driver
+        diagnosis = run_test(args.name, device, config, wait_s=args.wait)
+        result = {"driver": driver, **diagnosis.as_dict("en"),
+                  "status": describe(args.name, device, driver)}
     finally:
         _close(devices)
     if args.json:
-        print(json.dumps(result, indent=1))
+        result["detail"] = result.pop("text")
+        print(json.dumps(result, indent=1, ensure_ascii=False))
     else:
-        print(f"{args.name}: {'PASS' if passed else 'FAIL'} — {detail} "
-              f"({result['seconds']} s)")
-    return 0 if passed else 1
+        print(_line(diagnosis))
+    return 0 if diagnosis.passed else 1
+
+
+def _selftest(args: argparse.Namespace) -> int:
+    """The check a technician's leaving maintenance runs: nothing printed or said."""
+    from kiosk.maintenance.diagnostics import self_test
+
+    config, devices = _open(args)
+    try:
+        results = self_test(devices, config, timeout_s=args.timeout)
+        rows = [{"driver": config.device(d.device).driver, **d.as_dict("en")} for d in results]
+    finally:
+        _close(devices)
+    if args.json:
+        print(json.dumps(rows, indent=1, ensure_ascii=False))
+    else:
+        for d in results:
+            print(_line(d))
+    return 0 if all(d.passed for d in results) else 1
+
+
+def _line(diagnosis: Any) -> str:
+    return (f"{diagnosis.device}: {'PASS' if diagnosis.passed else 'FAIL'} — "
+            f"{diagnosis.text('en')} ({diagnosis.seconds} s)")
 
 
 def _close(devices: Mapping[str, Any]) -> None:
     for d in devices.values():
         d.close()
-
-
-def _test_card_reader(reader: Any, config: Any, args: argparse.Namespace) -> tuple[bool, str]:
-    """The reader answers; with a card in it, the chip is read and its
-    signature verified (the contents are not shown: only whether they verify)."""
-    from datetime import date
-
-    from kiosk.app import trust_store
-    from kiosk.identity.verify import verify_card
-
-    status = _settled(reader, args.wait)
-    if not status.usable:
-        return False, f"reader not usable: {status.reason or status.device.value}"
-    if getattr(status.media, "value", "") != "present":
-        return True, "reader online, no card in it (insert one to test a read)"
-    chip = reader.read_card().result(timeout=30)
-    try:
-        verdict = verify_card(chip, trust_store(config), date.today())
-    finally:
-        chip.wipe()
-    verdict.wipe()  # only whether it verifies is shown, never what it holds
-    if not verdict.authentic:  # a forged or damaged card: the reader itself works
-        return True, f"card read; it does not verify ({verdict.reason})"
-    return True, "card read and verified"
-
-
-def _settled(reader: Any, wait: float) -> Any:
-    """The reader's status once a card is in it, or after ``wait`` seconds
-    (a PC/SC reader learns of a card at a poll, a citizen's hand is slower)."""
-    known = threading.Event()
-
-    def check(_device: Any = None, status: Any = None) -> None:
-        status = status or reader.status
-        if getattr(status.media, "value", "") == "present" or status.device.value in (
-                "offline", "hardwareError", "noDevice"):
-            known.set()
-
-    unsubscribe = reader.subscribe(check)
-    try:
-        check()
-        known.wait(wait)
-    finally:
-        unsubscribe()
-    return reader.status
-
-
-def _test_camera(camera: Any, config: Any, args: argparse.Namespace) -> tuple[bool, str]:
-    """Frames arrive, at what rate and size."""
-    got: list[tuple[float, int, int]] = []
-    enough = threading.Event()
-
-    def on_frame(frame: Any) -> None:
-        got.append((time.monotonic(), frame.width, frame.height))
-        frame.wipe()
-        if len(got) >= CAMERA_FRAMES:
-            enough.set()
-
-    camera.start(on_frame)
-    try:
-        enough.wait(CAMERA_TIMEOUT_S)
-    finally:
-        camera.stop()
-    if len(got) < 2:
-        return False, f"{len(got)} frame(s) in {CAMERA_TIMEOUT_S:.0f} s: " \
-                      f"{camera.status.reason or 'no picture'}"
-    fps = (len(got) - 1) / max(got[-1][0] - got[0][0], 1e-6)
-    return True, f"{len(got)} frames of {got[-1][1]}×{got[-1][2]} at {fps:.1f} fps"
-
-
-def _test_printer(printer: Any, config: Any, args: argparse.Namespace) -> tuple[bool, str]:
-    """A test page, followed to the end of the job."""
-    from kiosk.cli_print import print_test_page
-    from kiosk.devices.base import DeviceError
-
-    try:
-        result = print_test_page(printer, config, "en")
-    except DeviceError as e:
-        return False, f"did not print: {e.code}"
-    return True, f"test page printed: job {result.job_id}, {result.pages} page(s)"
-
-
-def _test_speaker(speaker: Any, config: Any, args: argparse.Namespace) -> tuple[bool, str]:
-    """A sentence in each language with a voice, then the reminder chime."""
-    from kiosk.i18n import t
-
-    voices = speaker.voices()
-    for lang in LANGUAGES:
-        if lang in voices:
-            speaker.say(t("access.speech", lang), lang)
-            _until_quiet(speaker)
-    speaker.chime("reminder")
-    _until_quiet(speaker)
-    status = speaker.status
-    if not status.usable:
-        return False, f"speaker not usable: {status.reason or status.device.value}"
-    missing = [lang for lang in LANGUAGES if lang not in voices]
-    said = ", ".join(f"{lang}={voices[lang]}" for lang in LANGUAGES if lang in voices)
-    return True, f"spoke ({said}) and chimed" + (f"; no voice for {missing}" if missing else "")
-
-
-def _until_quiet(speaker: Any) -> None:
-    """Wait for what the speaker sounds to end, where the driver tells."""
-    playback = getattr(speaker, "playback", None)
-    done = getattr(playback, "done", None)
-    if done is not None:
-        done.wait(30)
-
-
-TESTS: dict[str, Callable[[Any, Any, argparse.Namespace], tuple[bool, str]]] = {
-    "card_reader": _test_card_reader,
-    "camera": _test_camera,
-    "printer": _test_printer,
-    "speaker": _test_speaker,
-}

@@ -118,21 +118,12 @@ def _reprint(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_test_page(printer: Any, config: Any, lang: str) -> Any:
-    """A test page on ``printer``, followed to the end of its job (``DeviceError``
-    if it does not print); its ``PrintResult``."""
-    from kiosk.documents.testpage import render_test_page
-
-    driver = config.device("printer").driver
-    pdf = render_test_page(config.terminal.id, f"printer ({driver})", lang)
-    return printer.print_pdf(pdf, "test-page").result(timeout=180)
-
-
 def _test_page(args: argparse.Namespace) -> int:
     """Field staff's check: print, follow the job to its end, say how it went."""
     from kiosk.app import build_printer
     from kiosk.config import data_dir, load
     from kiosk.devices.base import DeviceError
+    from kiosk.maintenance.diagnostics import print_test_page
 
     if args.printer != "printer":
         print(f"kiosk: no printer named {args.printer!r} (this terminal has: printer)",

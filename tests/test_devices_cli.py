@@ -57,6 +57,20 @@ def test_printer_camera_and_an_unknown_device(tmp_path: Path) -> None:
     assert unknown.returncode == 2 and "card_reader, camera, printer, speaker" in unknown.stderr
 
 
+def test_selftest_checks_every_device_without_printing(tmp_path: Path) -> None:
+    done = kiosk(tmp_path, "devices", "selftest", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {r["device"]: r for r in json.loads(done.stdout)}
+    assert set(rows) == {"card_reader", "camera", "printer", "speaker"}
+    assert all(r["passed"] and r["driver"] == "simulator" for r in rows.values())
+    assert rows["printer"]["values"] == {"paper": "full"}
+    assert not (tmp_path / "printed").exists() or not list((tmp_path / "printed").iterdir())
+    broken = kiosk(tmp_path, "devices", "selftest", config="[devices.printer]\nsheets = 0\n")
+    assert broken.returncode == 1
+    assert "printer: FAIL — printer not usable: paper_out" in broken.stdout
+    assert "camera: PASS" in broken.stdout
+
+
 def test_the_real_speaker_speaks_each_language_and_chimes(tmp_path: Path) -> None:
     out = tmp_path / "sound"
     config = f'[devices.speaker]\ndriver = "espeak"\noutput = "dir:{out}"\n'

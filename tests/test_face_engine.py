@@ -174,3 +174,42 @@ def test_the_calling_thread_never_stalls_during_a_verification() -> None:
         worst, last = max(worst, now - last), now
     worker.join()
     assert worst < 0.050, f"the loop stalled {worst * 1000:.0f} ms"
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [
+        (lambda: clip_frames()[150], "ok"),
+        (lambda: rgb_of("two-people.jpg"), "several"),
+        (lambda: np.full((360, 640, 3), 128, np.uint8), "no_face"),
+        (lambda: (clip_frames()[150] * 0.3).astype(np.uint8), "too_dark"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_locate_finds_the_face_with_no_reference(make, code: str) -> None:
+    """The camera preview's face box: the same box and code as observing the
+    frame, but nothing encoded and nothing kept in the engine."""
+    v = verifier()
+    rgb = make()
+    before = v.stats()["references"]
+    seen = v.locate(frame_of(rgb, 1.5))
+    assert seen.guidance == code
+    assert seen.distance is None and seen.geometry is None and seen.motion is None
+    assert (seen.width, seen.height, seen.timestamp) == (rgb.shape[1], rgb.shape[0], 1.5)
+    assert (seen.box is not None) is (code != "no_face")  # a dim face is still found
+    if code == "ok":
+        x, y, w, _h = seen.box
+        assert 180 < x < 260 and 20 < y < 80 and 70 < w < 120  # as observe finds it
+    assert v.stats()["references"] == before
+
+
+def test_locate_leaves_the_callers_frame_to_draw_in_either_mode() -> None:
+    frame = frame_of(clip_frames()[150])
+    kept = bytes(frame.rgb)
+    local = DlibFaceVerifier(worker=False)
+    try:
+        for v in (verifier(), local):
+            assert v.locate(frame).guidance == "ok"
+            assert bytes(frame.rgb) == kept  # the preview shows it after the box is found
+    finally:
+        local.close()

@@ -66,3 +66,13 @@ def test_no_card_photo_cannot_enroll_and_a_reference_wipes() -> None:
     v.forget(ref)
     assert ref.wiped
     assert SimulatedFaceMatcher is SimulatedFaceVerifier
+
+
+def test_locate_gives_the_box_without_a_reference() -> None:
+    v: FaceVerifier = SimulatedFaceVerifier()
+    holder, nobody = frames("holder", None)
+    seen = v.locate(holder)
+    assert seen.guidance == "ok" and seen.box == (2, 1, 4, 4)
+    assert seen.distance is None and seen.geometry is None and seen.simulated_subject is None
+    empty = v.locate(nobody)
+    assert empty.guidance == "no_face" and empty.box is None

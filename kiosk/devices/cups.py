@@ -75,7 +75,7 @@ class CupsPrinter(Printer):
         return "printing" if "now printing" in text else "idle"
 
     def print_pdf(self, pdf: bytes, job_name: str) -> Future[PrintResult]:
-        return self.submit(self._print, pdf, job_name)
+        return self._submit_job(job_name, self._print, pdf, job_name)
 
     def _print(self, pdf: bytes, job_name: str) -> PrintResult:
         pages = count_pdf_pages(pdf)

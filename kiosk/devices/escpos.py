@@ -164,17 +164,17 @@ class EscPosPrinter(Printer):
             pages = render_pdf(pdf, self.width_dots, self.dpi, self.paper_mm)
             return self._job([b"".join(raster_commands(p)) + CUT for p in pages], job_name)
 
-        return self.submit(job)
+        return self._submit_job(job_name, job)
 
     def print_raster(self, image: Image.Image, job_name: str) -> Future[PrintResult]:
         """One receipt from an image already sized for the head (``width_dots`` wide)."""
-        return self.submit(lambda: self._job([b"".join(raster_commands(image)) + CUT],
-                                             job_name))
+        return self._submit_job(
+            job_name, lambda: self._job([b"".join(raster_commands(image)) + CUT], job_name))
 
     def print_receipt(self, lines: Iterable[str], job_name: str) -> Future[PrintResult]:
         """One receipt of plain text in the printer's own font (code page 437)."""
         text = "\n".join(lines).encode("cp437", errors="replace") + b"\n"
-        return self.submit(self._job, [text + CUT], job_name)
+        return self._submit_job(job_name, self._job, [text + CUT], job_name)
 
     # -- worker thread only --------------------------------------------------------
 

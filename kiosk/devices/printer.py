@@ -7,16 +7,21 @@ a PDF file and can be told to run out of paper, open its cover or go offline.
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kiosk.devices.base import Device, DeviceError
-from kiosk.devices.status import DeviceState, Paper, PrinterStatus
+from kiosk.devices.status import DeviceState, DeviceStatus, Paper, PrinterStatus
 
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,18 @@ class PrintResult:
     pages: int
     # Where the simulator kept the printout; None for real printers.
     path: Path | None = None
+
+
+@dataclass(frozen=True)
+class JobEnd:
+    """How one job ended, for counters: never the document."""
+
+    job_name: str
+    pages: int  # printed; 0 when it failed
+    error: str | None = None  # the DeviceError code when it failed
+
+
+JobListener = Callable[["Printer", JobEnd], None]
 
 
 def count_pdf_pages(pdf: bytes) -> int:
@@ -37,11 +54,57 @@ class Printer(Device):
     # or a receipt roll ("roll80": 80 mm paper, 72 mm printed; "roll58").
     media: str = "a4"
 
+    def __init__(self, name: str, initial: DeviceStatus) -> None:
+        super().__init__(name, initial)
+        self._job_listeners: list[JobListener] = []
+        self._job_lock = threading.Lock()
+
     def print_pdf(self, pdf: bytes, job_name: str) -> Future[PrintResult]:
         """Print and wait for the job's end. Fails with ``DeviceError`` codes:
         ``paper_out``, ``cover_open``, ``paper_jam``, ``offline``, ``bad_document``.
-        ``job_name`` is shown to technicians: never put personal data in it."""
+        ``job_name`` is shown to technicians: never put personal data in it.
+        Drivers run their jobs through ``_submit_job``, so job listeners hear
+        of each one's end."""
         raise NotImplementedError
+
+    def subscribe_jobs(self, listener: JobListener) -> Callable[[], None]:
+        """Call ``listener(printer, JobEnd)`` as each job ends, on the device's thread."""
+        with self._job_lock:
+            self._job_listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._job_lock:
+                if listener in self._job_listeners:
+                    self._job_listeners.remove(listener)
+
+        return unsubscribe
+
+    def _submit_job(self, job_name: str, fn: Callable[..., PrintResult],
+                    *args: Any) -> Future[PrintResult]:
+        """Run the job ``fn(*args)`` on the worker thread and tell the job
+        listeners how it ended before its future does, so whoever waits on it
+        finds it counted. (A job cancelled unstarted, as the printer closes,
+        printed nothing and failed at nothing: it is not told.)"""
+
+        def job() -> PrintResult:
+            try:
+                result = fn(*args)
+            except Exception as e:
+                self._tell(JobEnd(job_name, 0, getattr(e, "code", type(e).__name__)))
+                raise
+            self._tell(JobEnd(job_name, result.pages))
+            return result
+
+        return self.submit(job)
+
+    def _tell(self, end: JobEnd) -> None:
+        with self._job_lock:
+            listeners = list(self._job_listeners)
+        for listener in listeners:
+            try:
+                listener(self, end)
+            except Exception:  # a broken listener must not fail the job
+                log.exception("job listener failed for %s", self.name)
 
 
 class SimulatedPrinter(Printer):
@@ -99,7 +162,7 @@ class SimulatedPrinter(Printer):
         self._fail_next = code
 
     def print_pdf(self, pdf: bytes, job_name: str) -> Future[PrintResult]:
-        return self.submit(self._print, pdf, job_name)
+        return self._submit_job(job_name, self._print, pdf, job_name)
 
     def _print(self, pdf: bytes, job_name: str) -> PrintResult:
         status = self.status

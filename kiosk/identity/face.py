@@ -143,6 +143,12 @@ class FaceVerifier(Protocol):
         """Judge one frame; off the UI thread, fast."""
         ...
 
+    def locate(self, frame: Frame) -> Observation:
+        """Where the face is and what is wrong with the picture, with no reference
+        (a technician's camera preview): box and guidance code only; nothing
+        encoded, nothing kept. Off the UI thread."""
+        ...
+
     def progress(self, observations: Sequence[Observation],
                  challenge: tuple[str, ...]) -> int:
         """How many actions of ``challenge`` are done so far (for the next prompt)."""
@@ -217,6 +223,12 @@ class SimulatedFaceVerifier:
         return Observation(w, h, frame.timestamp, "ok" if subject else "no_face", box,
                            distance=distance, motion=0.0 if subject == "photo" else 1.0,
                            simulated_subject=subject)
+
+    def locate(self, frame: Frame) -> Observation:
+        subject = frame.simulated_subject
+        w, h = frame.width, frame.height
+        box = (w // 4, h // 6, w // 2, h * 2 // 3) if subject else None
+        return Observation(w, h, frame.timestamp, "ok" if subject else "no_face", box)
 
     # A simulated holder acts out one action in this many frames.
     frames_per_action: int = 4

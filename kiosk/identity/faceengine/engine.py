@@ -170,6 +170,26 @@ class FaceEngine:
                 distance = self._distance(track, img, shape)
         return Observation(width, height, timestamp, code, box, geo, distance, motion)
 
+    def locate(self, width: int, height: int, rgb: bytes | bytearray,
+               timestamp: float = 0.0) -> Observation:
+        """Where the face is in one RGB888 frame and what is wrong with it, with no
+        reference: a camera preview's face box. A whole-frame scan each time (no
+        track, no encoding): nothing of the frame outlives the call."""
+        img = np.frombuffer(rgb, np.uint8).reshape(height, width, 3)
+        gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+        s = min(1.0, self.scan_width / gray.shape[1])
+        rects = sorted(self._detect(gray, 0, 0, s), key=lambda r: r.area(), reverse=True)
+        if not rects:
+            return Observation(width, height, timestamp, no_face_guidance(gray, self.limits))
+        main = rects[0]
+        crowd = len(rects) > 1 and rects[1].width() >= self.limits.several_ratio * main.width()
+        raw = (main.left(), main.top(), main.width(), main.height())
+        box = clamp_box(*raw, width, height)
+        geo = geometry([(p.x, p.y) for p in self._shape(img, main).parts()])
+        code = face_guidance(raw_box=raw, box=box, width=width, height=height, crowd=crowd,
+                             geo=geo, patch=face_patch(gray, box, 64), limits=self.limits)
+        return Observation(width, height, timestamp, code, box)
+
     def _distance(self, track: _Track, img: np.ndarray, shape: Any) -> float:
         probe = np.array(self._encoder.compute_face_descriptor(img, shape))
         d = float(np.linalg.norm(probe - track.encoding))

@@ -76,6 +76,12 @@ class DlibFaceVerifier:
         return self._engine.call("observe", reference.handle, frame.width, frame.height,
                                  frame.rgb, frame.timestamp, encode)
 
+    def locate(self, frame: Frame) -> Observation:
+        """The face box and guidance code of one frame, with no reference (a
+        camera preview): nothing encoded, nothing kept."""
+        return self._engine.call("locate", frame.width, frame.height, frame.rgb,
+                                 frame.timestamp)
+
     def decide(self, reference: Reference, observations: Sequence[Observation],
                challenge: tuple[str, ...]) -> FaceDecision:
         return decision.decide(observations, challenge, threshold=self.threshold,

@@ -36,6 +36,13 @@ def dispatch(engine: Any, op: str, args: tuple[Any, ...], calls: int) -> Any:
             frame = args[3]
             if isinstance(frame, bytearray):  # our copy of the frame: wipe it now
                 frame[:] = bytes(len(frame))
+    if op == "locate":
+        try:
+            return engine.locate(*args)
+        finally:
+            frame = args[2]
+            if isinstance(frame, bytearray):  # our copy of the frame: wipe it now
+                frame[:] = bytes(len(frame))
     if op == "forget":
         return engine.forget(args[0])
     if op == "compare_photo":
@@ -86,6 +93,9 @@ class LocalEngine:
         self.pid = os.getpid()
 
     def call(self, op: str, *args: Any) -> Any:
+        # Frames as copies, as the worker gets them through its pipe: dispatch wipes
+        # its copy, and the caller's frame (a preview still to draw) is left alone.
+        args = tuple(bytearray(a) if isinstance(a, bytearray) else a for a in args)
         with self._lock:
             self._calls += 1
             return dispatch(self._engine, op, args, self._calls)
