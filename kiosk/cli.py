@@ -12,7 +12,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.config import ConfigError, data_dir, load
+from kiosk.config import ConfigError, config_path, data_dir, load
 from kiosk.i18n import LANGUAGES
 
 if TYPE_CHECKING:  # the app and Qt load only for the commands that need them
@@ -33,7 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
+    _config_warnings_to_stderr()
     try:
+        # The file given, else the data directory's terminal.toml (where settings
+        # saved from the screen of a kiosk started without one go), else defaults.
+        args.config = config_path(args.config)
         return int(args.func(args) or 0)
     except ConfigError as e:
         print(f"kiosk: configuration error: {e}", file=sys.stderr)
@@ -42,10 +46,27 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+class _ConfigWarnings(logging.Handler):
+    """A config file of an old version works, with a warning to migrate it. The
+    kiosk's own log starts only after the config is read, so the warning goes to
+    stderr (the journal, under systemd); sys.stderr is looked up when it is used."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"kiosk: {record.getMessage()}", file=sys.stderr)
+
+
+def _config_warnings_to_stderr() -> None:
+    logger = logging.getLogger("kiosk.config")
+    if not any(isinstance(h, _ConfigWarnings) for h in logger.handlers):
+        handler = _ConfigWarnings(logging.WARNING)
+        logger.addHandler(handler)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk", description="Government self-service kiosk")
     p.add_argument("--config", type=Path, default=os.environ.get("KIOSK_CONFIG"),
-                   help="terminal config (TOML); default: built-in demo settings")
+                   help="terminal config (TOML); default: terminal.toml in the data "
+                        "directory if there is one, else built-in demo settings")
     sub = p.add_subparsers(metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="the kiosk on simulated devices and the sandbox")
@@ -70,16 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=_services_list)
 
-    config = sub.add_parser("config", help="terminal configuration")
-    config_sub = config.add_subparsers(metavar="ACTION")
-    validate = config_sub.add_parser("validate", help="check a config file")
-    validate.add_argument("file", type=Path)
-    validate.set_defaults(func=_config_validate)
-    show = config_sub.add_parser("show", help="the configuration in effect, secrets hidden")
-    show.set_defaults(func=_config_show)
-
     from kiosk.cli_audit import add_audit_commands
     from kiosk.cli_card import add_card_commands
+    from kiosk.cli_config import add_config_commands
     from kiosk.cli_devices import add_devices_commands
     from kiosk.cli_face import add_face_commands
     from kiosk.cli_maintenance import add_maintenance_commands
@@ -89,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_audit_commands(sub)
     add_card_commands(sub)
+    add_config_commands(sub)
     add_devices_commands(sub)
     add_face_commands(sub)
     add_maintenance_commands(sub)
@@ -198,28 +213,6 @@ def _services_list(args: argparse.Namespace) -> int:
     for f in registry.failures:
         print(f"kiosk: service plugin {f.entry_point} ({f.distribution}) failed to load: "
               f"{f.error}", file=sys.stderr)
-    return 0
-
-
-SECRETS = {("backend", "terminal_token")}
-
-
-def _config_show(args: argparse.Namespace) -> int:
-    """The configuration in effect (the file over the defaults), as JSON; the
-    terminal's credential shown only as set or not."""
-    from dataclasses import asdict
-
-    shown = asdict(load(args.config))
-    for section, key in SECRETS:
-        if shown.get(section, {}).get(key):
-            shown[section][key] = "(set, hidden)"
-    print(json.dumps(shown, ensure_ascii=False, indent=1))
-    return 0
-
-
-def _config_validate(args: argparse.Namespace) -> int:
-    load(args.file)
-    print(f"{args.file}: valid")
     return 0
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.config import Config, ConfigError, IdentityConfig, data_dir, load, parse
+from kiosk.config import (
+    CONFIG_VERSION,
+    Config,
+    ConfigError,
+    IdentityConfig,
+    config_path,
+    data_dir,
+    default_config_path,
+    load,
+    parse,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config" / "terminal.example.toml"
@@ -27,7 +39,12 @@ def test_defaults_are_the_demo() -> None:
 def test_example_file_is_valid_and_documents_every_key() -> None:
     cfg = load(EXAMPLE)
     assert cfg.terminal.id
+    # The example is what the package installs: it is the current version.
+    assert cfg.version == CONFIG_VERSION and cfg.migrated_from is None
     text = EXAMPLE.read_text(encoding="utf-8")
+    assert f"\nversion = {CONFIG_VERSION}\n" in text
+    for documented in ("[maintenance.technicians.T001]", 'role = "technician"', '"field"'):
+        assert documented in text
     for section in ("terminal", "backend", "session", "identity", "face", "printing"):
         for key in getattr(Config(), section).__dataclass_fields__:
             assert f"\n{key} =" in text or f"\n# {key} =" in text, f"{section}.{key} undocumented"
@@ -49,6 +66,18 @@ def test_example_file_is_valid_and_documents_every_key() -> None:
     ("[devices.printer]\ndriver = 'laser'\n", "devices.printer.driver"),
     ("[services]\nenabled = 'all'\n", "services.enabled"),
     ("version = 99\n", "version: 99 is newer"),
+    ("version = 0\n", "version: must be 1 or more"),
+    ("version = '2'\n", "version: must be a whole number"),
+    ("version = 2\n[session]\nidle_timeout_s = nan\n", "session.idle_timeout_s: must be a finite"),
+    ("[session]\ndone_screen_s = 0\n", "session.done_screen_s: must be more than 0"),
+    ("[terminal]\nlanguages = ['en', 'en']\ndefault_language = 'en'\n",
+     "terminal.languages: each language once"),
+    ("[backend]\nurl = 'https://'\n", "backend.url: must be an http(s) URL with a host"),
+    ("[backend]\nurl = 'http://gw example'\n", "backend.url"),
+    ("[devices.speaker]\nvolume = 101\n", "devices.speaker.volume: must be a whole number 0"),
+    ("[devices.speaker]\nvolume = 50.5\n", "devices.speaker.volume"),
+    ("[devices.printer]\ndriver = 'cups'\nqueue = 'front desk'\n",
+     "devices.printer.queue: must be a CUPS queue name"),
     ("colour = 'red'\n", "colour: unknown key"),
     ("[terminal\nid = 'x'\n", "not valid TOML"),
     ("[identity]\ntrusted_issuers = []\n", "identity.trusted_issuers: must name at least one"),
@@ -85,6 +114,46 @@ def test_missing_file_and_cli_message(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "kiosk.cli", "config", "validate",
                              str(EXAMPLE)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_file_without_a_version_is_version_1() -> None:
+    old = parse("[session]\nidle_timeout_s = 90\n")
+    assert old.migrated_from == 1 and old.version == CONFIG_VERSION
+    current = parse(f"version = {CONFIG_VERSION}\n[session]\nidle_timeout_s = 90\n")
+    assert current.migrated_from is None
+    assert old == current  # which version it came from is not part of what it says
+
+
+def test_which_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIOSK_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    assert config_path(None) is None  # nothing there: the built-in defaults
+    assert not (tmp_path / "home").exists()  # and asking created nothing
+    saved = default_config_path()
+    assert saved == (tmp_path / "home" / "terminal.toml").resolve()
+    saved.parent.mkdir()
+    saved.write_text("version = 2\n")
+    assert config_path(None) == saved
+    monkeypatch.setenv("KIOSK_CONFIG", str(tmp_path / "env.toml"))
+    assert config_path(None) == tmp_path / "env.toml"  # named, even if missing
+    assert config_path(tmp_path / "given.toml") == tmp_path / "given.toml"
+
+
+def test_the_cli_reads_the_data_directorys_file(tmp_path: Path) -> None:
+    """What a demo's settings screen saved is what the next start reads."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "KIOSK_CONFIG"}
+    env["KIOSK_HOME"] = str(home)
+    show = [sys.executable, "-m", "kiosk.cli", "config", "show"]
+    before = json.loads(subprocess.run(show, capture_output=True, text=True, env=env,
+                                       check=True).stdout)
+    assert before["file"] is None and before["session"]["idle_timeout_s"] == 60.0
+    (home / "terminal.toml").write_text("version = 2\n[session]\nidle_timeout_s = 120\n")
+    after = json.loads(subprocess.run(show, capture_output=True, text=True, env=env,
+                                      check=True).stdout)
+    assert after["file"] == str((home / "terminal.toml").resolve())
+    assert after["session"]["idle_timeout_s"] == 120.0
 
 
 def test_kiosk_home_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

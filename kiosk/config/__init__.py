@@ -2,12 +2,13 @@
 
 A broken file never produces a traceback: ``load`` raises ``ConfigError`` whose
 message names the key and the problem. Every key, with its default and meaning,
-is documented in ``config/terminal.example.toml``.
+is documented in ``config/terminal.example.toml``; versions, migration and
+safe editing in docs/configuration.md (``migrate``, ``edit``, ``settings``).
 """
 
-from kiosk.config.paths import data_dir
+from kiosk.config.migrate import CONFIG_VERSION
+from kiosk.config.paths import config_path, data_dir, default_config_path
 from kiosk.config.schema import (
-    CONFIG_VERSION,
     SANDBOX_ISSUER,
     BackendConfig,
     Config,
@@ -15,6 +16,7 @@ from kiosk.config.schema import (
     DeviceConfig,
     FaceConfig,
     IdentityConfig,
+    MaintenanceConfig,
     PrintingConfig,
     SessionConfig,
     TerminalConfig,
@@ -31,10 +33,13 @@ __all__ = [
     "DeviceConfig",
     "FaceConfig",
     "IdentityConfig",
+    "MaintenanceConfig",
     "PrintingConfig",
     "SessionConfig",
     "TerminalConfig",
+    "config_path",
     "data_dir",
+    "default_config_path",
     "load",
     "parse",
 ]

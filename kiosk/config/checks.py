@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from kiosk.config.errors import ConfigError
 
@@ -78,3 +79,79 @@ def check_identity(identity: IdentityConfig) -> None:
         # catches the common mistake (a key or a DER file) at validation time.
         if PEM_CERTIFICATE not in head:
             raise ConfigError(f"{key}: {entry}: not a PEM certificate file")
+
+
+# --- maintenance.technicians (version 2) ----------------------------------------
+
+# What a technician may do in maintenance mode: "technician" everything, settings
+# included; "field" (field staff) diagnostics and consumables only.
+ROLES = ("technician", "field")
+_TECHNICIAN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+_ROLE_HELP = "\"technician\" (may change settings) or \"field\" (diagnostics and consumables)"
+
+
+def technicians(table: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """``[maintenance.technicians.ID]`` tables (pin, role): the PIN hashes and the
+    roles, each by technician id."""
+    key = "maintenance.technicians"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{key}: must be a table of [{key}.ID] tables")
+    pins: dict[str, str] = {}
+    roles: dict[str, str] = {}
+    for who, entry in table.items():
+        if not _TECHNICIAN.fullmatch(who):
+            raise ConfigError(f"{key}.{who}: not a technician id (letters, digits, - and _)")
+        if isinstance(entry, str):
+            # The version 1 form, in a version 2 file (a line pasted from an old one).
+            raise ConfigError(f"{key}.{who}: since config version 2 a table: [{key}.{who}] "
+                              f"with pin = \"scrypt$...\" and role = {_ROLE_HELP}")
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{key}.{who}: must be a table with pin and role")
+        unknown = sorted(set(entry) - {"pin", "role"})
+        if unknown:
+            raise ConfigError(f"{key}.{who}.{unknown[0]}: unknown key")
+        pin = entry.get("pin")
+        if not isinstance(pin, str) or not pin.startswith("scrypt$"):
+            # Names the technician as a v1 file did (its key was the hash itself).
+            raise ConfigError(f"{key}.{who}: must be a PIN hash made by `kiosk maintenance "
+                              f"hash-pin`, never the PIN itself ({key}.{who}.pin)")
+        role = entry.get("role")
+        if role not in ROLES:
+            what = "missing" if role is None else f"{role!r} is not a role"
+            raise ConfigError(f"{key}.{who}.role: {what}: {_ROLE_HELP}")
+        pins[who], roles[who] = pin, role
+    return pins, roles
+
+
+# --- device options a technician may set from the screen ------------------------
+
+def check_device_options(device: str, options: dict[str, Any]) -> None:
+    """The driver options that the settings screen edits, checked when the file
+    is read (the drivers check the rest when they open)."""
+    if device == "speaker" and "volume" in options:
+        volume = options["volume"]
+        if isinstance(volume, bool) or not isinstance(volume, int) or not 0 <= volume <= 100:
+            raise ConfigError("devices.speaker.volume: must be a whole number 0 to 100")
+    if device == "printer" and "queue" in options:
+        queue = options["queue"]
+        if not isinstance(queue, str) or not _queue_name(queue):
+            raise ConfigError("devices.printer.queue: must be a CUPS queue name (up to 127 "
+                              "printable characters, no space, / or #)")
+
+
+def _queue_name(name: str) -> bool:
+    # What CUPS accepts: printable ASCII, no space, "/" or "#", under 128 characters.
+    return 0 < len(name) < 128 and all("!" <= c <= "~" and c not in "/#" for c in name)
+
+
+def check_url(key: str, url: str, alternative: str) -> None:
+    """An http(s) URL with a host, and nothing a request would refuse (spaces,
+    control characters)."""
+    try:
+        parts = urlsplit(url) if url.isprintable() and " " not in url else None
+        ok = parts is not None and parts.scheme in ("http", "https") and \
+            bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # "http://[::1", a port that is not a number
+        ok = False
+    if not ok:
+        raise ConfigError(f"{key}: must be an http(s) URL with a host, or {alternative!r}")

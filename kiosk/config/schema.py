@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import logging
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -10,16 +13,20 @@ from typing import Any
 
 from kiosk.config.checks import (
     SANDBOX_ISSUER,
+    check_device_options,
     check_face,
     check_fleet,
     check_identity,
     check_logging,
+    check_url,
+    technicians,
 )
 from kiosk.config.errors import ConfigError
+from kiosk.config.migrate import CONFIG_VERSION, upgrade, version_of
 from kiosk.i18n import LANGUAGES
 
-CONFIG_VERSION = 1
 EMBEDDED_SANDBOX = "embedded-sandbox"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,10 @@ class MaintenanceConfig:
     # Who may enter maintenance mode: technician id -> the PIN's hash, made by
     # `kiosk maintenance hash-pin` (the PIN itself is never written down).
     technicians: dict[str, str] = field(default_factory=dict)
+    # Technician id -> what they may do: "technician" (everything, settings too)
+    # or "field" (diagnostics and consumables). The file keeps both in
+    # [maintenance.technicians.ID]; two dicts keep the gate to PIN hashes only.
+    roles: dict[str, str] = field(default_factory=dict)
     max_failures: int = 5  # wrong PINs in a row before the gate locks
     lockout_s: float = 300.0  # the first lockout; each next one doubles (to an hour)
     # The cabinet's service switch: most enclosures wire it to a USB HID encoder
@@ -113,6 +124,15 @@ class MaintenanceConfig:
     # Where a diagnostics bundle goes: "" looks for a mounted USB stick under
     # /media and /run/media; a path names the directory itself.
     export_dir: str = ""
+
+    def role_of(self, technician_id: str) -> str:
+        """The role of a configured technician; KeyError for anyone else (someone
+        the config does not name has no powers, not a default set of them)."""
+        try:
+            return self.roles[technician_id]
+        except KeyError:
+            raise KeyError(f"no technician {technician_id!r} in [maintenance]") from None
+
 
 
 @dataclass(frozen=True)
@@ -151,6 +171,10 @@ class Config:
     enabled_services: tuple[str, ...] = ("*",)
     # Opening hours by service id or department id: {"dsaj": "09:00-17:45"}.
     service_hours: dict[str, str] = field(default_factory=dict)
+    # The version the file was written in when older than CONFIG_VERSION (it was
+    # migrated in memory); None for a current file. Not part of what the config
+    # says, so a migrated file's config equals the one read from the old file.
+    migrated_from: int | None = field(default=None, compare=False)
 
     @property
     def uses_embedded_sandbox(self) -> bool:
@@ -167,8 +191,9 @@ DEVICE_DRIVERS = {"card_reader": ("simulator", "pcsc"), "camera": ("simulator", 
                   "speaker": ("simulator", "espeak")}
 
 
-def load(path: str | Path | None) -> Config:
-    """Read and validate a config file; ``None`` gives the built-in defaults."""
+def load(path: str | Path | None, *, warn_old: bool = True) -> Config:
+    """Read and validate a config file; ``None`` gives the built-in defaults.
+    An older version is migrated in memory (see ``parse``)."""
     if path is None:
         return Config()
     p = Path(path)
@@ -178,30 +203,45 @@ def load(path: str | Path | None) -> Config:
         raise ConfigError(f"{p}: no such config file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{p}: cannot read the file ({e.__class__.__name__})") from None
-    return parse(text, source=str(p))
+    return parse(text, source=str(p), warn_old=warn_old)
 
 
-def parse(text: str, source: str = "<config>") -> Config:
+def parse(text: str, source: str = "<config>", *, warn_old: bool = True) -> Config:
+    """Validate a config file's text. A file of an older version is migrated in
+    memory and works; one warning (unless ``warn_old`` is false) says that
+    `kiosk config migrate` updates the file itself."""
+    return from_data(read_toml(text, source), source, warn_old=warn_old)
+
+
+def read_toml(text: str, source: str = "<config>") -> dict[str, Any]:
     try:
-        raw = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
+
+
+def from_data(raw: dict[str, Any], source: str = "<config>", *,
+              warn_old: bool = True) -> Config:
+    """A config from a file's data as ``tomllib`` reads it (left unchanged)."""
     try:
-        return _build(raw)
+        version = version_of(raw)
+        if version < CONFIG_VERSION:
+            raw = copy.deepcopy(raw)
+            upgrade(raw)
+        config = _build(raw)
     except ConfigError as e:
         raise ConfigError(f"{source}: {e}") from None
+    if version == CONFIG_VERSION:
+        return config
+    if warn_old:
+        log.warning("%s is config version %d, read as version %d; `kiosk config migrate %s` "
+                    "updates the file", source, version, CONFIG_VERSION, source)
+    return replace(config, migrated_from=version)
 
 
 def _build(raw: dict[str, Any]) -> Config:
     raw = dict(raw)
-    version = raw.pop("version", CONFIG_VERSION)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ConfigError("version: must be a whole number")
-    if version > CONFIG_VERSION:
-        raise ConfigError(f"version: {version} is newer than this kiosk understands "
-                          f"({CONFIG_VERSION})")
-    if version < 1:
-        raise ConfigError("version: must be 1 or more")
+    raw.pop("version")  # upgrade() set it: this is the current version's data
     terminal = _section(TerminalConfig, raw.pop("terminal", {}), "terminal")
     backend = _section(BackendConfig, raw.pop("backend", {}), "backend")
     session = _section(SessionConfig, raw.pop("session", {}), "session")
@@ -244,30 +284,20 @@ def _build(raw: dict[str, Any]) -> Config:
                   enabled_services=tuple(enabled), service_hours=dict(hours))
 
 
-_TECHNICIAN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
-
-
 def _maintenance(table: Any) -> MaintenanceConfig:
     if not isinstance(table, dict):
         raise ConfigError("maintenance: must be a table")
     table = dict(table)
-    technicians = table.pop("technicians", {})
-    if not isinstance(technicians, dict):
-        raise ConfigError("maintenance.technicians: must be a table of technician id = "
-                          "\"PIN hash\"")
-    for who, record in technicians.items():
-        if not _TECHNICIAN.fullmatch(who):
-            raise ConfigError(f"maintenance.technicians.{who}: not a technician id "
-                              "(letters, digits, - and _)")
-        if not isinstance(record, str) or not record.startswith("scrypt$"):
-            raise ConfigError(f"maintenance.technicians.{who}: must be a PIN hash made by "
-                              "`kiosk maintenance hash-pin`, never the PIN itself")
+    pins, roles = technicians(table.pop("technicians", {}))
+    if "roles" in table:  # a field of the dataclass, not a key of the file
+        raise ConfigError("maintenance.roles: unknown key (a technician's role is "
+                          "maintenance.technicians.ID.role)")
     section = _section(MaintenanceConfig, table, "maintenance")
     if section.max_failures < 1:
         raise ConfigError("maintenance.max_failures: must be 1 or more")
     if section.idle_s < 30:
         raise ConfigError("maintenance.idle_s: must be at least 30")
-    return replace(section, technicians=dict(technicians))
+    return replace(section, technicians=pins, roles=roles)
 
 
 _HOURS = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d")
@@ -276,7 +306,7 @@ _HOURS = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d")
 def _section(cls: type, table: Any, name: str) -> Any:
     if not isinstance(table, dict):
         raise ConfigError(f"{name}: must be a table")
-    known = {f.name: f for f in fields(cls)}
+    known = {f.name: f for f in fields(cls) if f.name not in ("technicians", "roles")}
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in known:
@@ -294,11 +324,16 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
     if isinstance(default, int | float):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{key}: must be a number, got {type(value).__name__}")
+        if isinstance(value, float) and not math.isfinite(value):  # TOML has nan, inf
+            raise ConfigError(f"{key}: must be a finite number")
         if value < 0:
             raise ConfigError(f"{key}: must not be negative")
         if isinstance(default, int) and not isinstance(value, int):
             raise ConfigError(f"{key}: must be a whole number")
-        return type(default)(value)
+        try:
+            return type(default)(value)
+        except OverflowError:  # a whole number too large for a float
+            raise ConfigError(f"{key}: too large") from None
     if isinstance(default, str):
         if not isinstance(value, str):
             raise ConfigError(f"{key}: must be a string, got {type(value).__name__}")
@@ -324,6 +359,7 @@ def _devices(table: Any) -> dict[str, DeviceConfig]:
         if driver not in DEVICE_DRIVERS[name]:
             raise ConfigError(f"devices.{name}.driver: {driver!r} is not one of "
                               f"{', '.join(DEVICE_DRIVERS[name])}")
+        check_device_options(name, spec)
         out[name] = DeviceConfig(driver=driver, options=spec)
     return out
 
@@ -334,15 +370,18 @@ def _check(terminal: TerminalConfig, backend: BackendConfig, session: SessionCon
     bad = [lang for lang in terminal.languages if lang not in LANGUAGES]
     if bad or not terminal.languages:
         raise ConfigError(f"terminal.languages: each must be one of {', '.join(LANGUAGES)}")
+    if len(set(terminal.languages)) < len(terminal.languages):
+        raise ConfigError("terminal.languages: each language once (one button each)")
     if terminal.default_language not in terminal.languages:
         raise ConfigError("terminal.default_language: must be one of terminal.languages")
-    if backend.url != EMBEDDED_SANDBOX and not backend.url.startswith(("http://", "https://")):
-        raise ConfigError(f"backend.url: must be an http(s) URL or {EMBEDDED_SANDBOX!r}")
+    if backend.url != EMBEDDED_SANDBOX:
+        check_url("backend.url", backend.url, EMBEDDED_SANDBOX)
     for key in ("connect_timeout_s", "read_timeout_s"):
         if getattr(backend, key) <= 0:
             raise ConfigError(f"backend.{key}: must be more than 0")
     if session.idle_warning_s < 20:
         # WCAG 2.2.1: at least 20 seconds to respond to a time-out warning.
         raise ConfigError("session.idle_warning_s: must be at least 20 (WCAG 2.2.1)")
-    if session.idle_timeout_s <= 0:
-        raise ConfigError("session.idle_timeout_s: must be more than 0")
+    for key in ("idle_timeout_s", "done_screen_s"):
+        if getattr(session, key) <= 0:
+            raise ConfigError(f"session.{key}: must be more than 0")

@@ -126,6 +126,22 @@ class Gate:
         os.replace(part, self.state_file)
 
 
+# What each role may do in maintenance mode (config: [maintenance.technicians.ID]
+# role): field staff service the devices; only a technician changes settings.
+ACTS = ("diagnostics", "consumables", "settings")
+PERMITS: dict[str, frozenset[str]] = {
+    "technician": frozenset(ACTS),
+    "field": frozenset({"diagnostics", "consumables"}),
+}
+
+
+def may(role: str, act: str) -> bool:
+    """Whether ``role`` may do ``act`` (one of ACTS); an unknown role may do nothing."""
+    if act not in ACTS:
+        raise ValueError(f"{act!r} is not one of {', '.join(ACTS)}")
+    return act in PERMITS.get(role, frozenset())
+
+
 def gate_for(config: Config, home: Path) -> Gate:
     """The terminal's gate: its technicians and lockout from ``[maintenance]``,
     the count kept in ``state/maintenance-lockout.json`` under ``home``."""
