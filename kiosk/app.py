@@ -14,19 +14,15 @@ from typing import Any
 
 from kiosk.api.client import GatewayClient
 from kiosk.api.errors import GatewayError, GatewayRejected, GatewayUnavailable
+from kiosk.app_devices import build_devices
+from kiosk.app_devices import build_printer as build_printer  # the CLI's test page
 from kiosk.config import Config, ConfigError, data_dir
 from kiosk.devices.alerts import DeviceAlerts
 from kiosk.devices.base import Device
-from kiosk.devices.camera import SimulatedCamera
-from kiosk.devices.card_reader import SimulatedCardReader
-from kiosk.devices.pcsc import PcscCardReader
-from kiosk.devices.printer import SimulatedPrinter
-from kiosk.devices.speaker import DEFAULT_VOLUME, SimulatedSpeaker
-from kiosk.devices.status import CardReaderStatus, DeviceStatus, Media
 from kiosk.fleet.monitor import start_fleet
-from kiosk.i18n import LANGUAGES
 from kiosk.identity.face import FaceVerifier, SimulatedFaceVerifier
 from kiosk.identity.verify import TrustStore, TrustStoreError
+from kiosk.maintenance.build import Watchers, build_maintenance
 from kiosk.offline.kept_prints import KeptPrints
 from kiosk.offline.keys import KeyFileError, load_or_create_key
 from kiosk.offline.outbox import Outbox, OutboxItem
@@ -39,8 +35,7 @@ from kiosk.offline.sync import (
     SyncWorker,
     TransientDeliveryError,
 )
-from kiosk.sandbox.demo import DEMO_CITIZENS, portrait_jpeg
-from kiosk.sandbox.issuer import demo_profile, sandbox_trust_store
+from kiosk.sandbox.issuer import sandbox_trust_store
 from kiosk.sandbox.phone import SandboxPhone
 from kiosk.sandbox.server import SandboxServer
 from kiosk.services.contract import Service
@@ -70,9 +65,21 @@ class Terminal:
     outbox: Outbox | None = None
     # Delivers the outbox in the background once started (the kiosk, not the tests).
     sync: SyncWorker | None = None
+    # The file settings changed in maintenance are saved to (None: the defaults,
+    # saved to <data dir>/terminal.toml when a technician first changes one).
+    config_path: Path | None = None
     _clients: list[GatewayClient] = field(default_factory=list)  # closed with the terminal
+    _watchers: Watchers | None = None
     # The metrics endpoint and heartbeat, as [fleet] says (docs/fleet.md); run() stops them.
     start_fleet = start_fleet
+    # Maintenance mode (docs/maintenance.md), built by the UI around its journey.
+    maintenance = build_maintenance
+
+    def watchers(self) -> Watchers:
+        """The counters and device history, watching from the first call on."""
+        if self._watchers is None:
+            self._watchers = Watchers(self.config, self.home, self.devices)
+        return self._watchers
 
     def connectivity_probe(self) -> Callable[[], frozenset[str]]:
         """The connectivity monitor's probe, on a client of its own: no retries and
@@ -106,6 +113,8 @@ class Terminal:
         return [name for name, d in self.devices.items() if d.simulated]
 
     def close(self) -> None:
+        if self._watchers is not None:
+            self._watchers.close()
         if self.sync is not None:
             self.sync.stop()
         for client in self._clients:
@@ -219,7 +228,8 @@ def gateway_probe(gateway: GatewayClient) -> Callable[[], frozenset[str]]:
     return probe
 
 
-def build_terminal(config: Config, *, backend_url: str | None = None) -> Terminal:
+def build_terminal(config: Config, *, backend_url: str | None = None,
+                   config_path: Path | None = None) -> Terminal:
     home = data_dir(config.terminal.data_dir or None)
     trust = trust_store(config)
     kept = kept_prints(config, home)
@@ -250,151 +260,4 @@ def build_terminal(config: Config, *, backend_url: str | None = None) -> Termina
     alerts = DeviceAlerts(devices.values(), home / "state" / "alerts.json")
     return Terminal(config, home, url, gateway, devices, face_verifier(config), trust,
                     registry, registry.enabled(config.enabled_services), kept, sandbox, phone,
-                    alerts, outbox(config, home))
-
-
-def _option(config: Config, device: str, key: str, default: Any, kind: type) -> Any:
-    """A driver setting, checked: a wrong type is a config error naming the key."""
-    value = config.device(device).options.get(key, default)
-    try:
-        if kind is bool and not isinstance(value, bool):
-            raise TypeError
-        return kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"devices.{device}.{key}: must be a {kind.__name__}") from None
-
-
-def _card_reader(config: Config) -> Device:
-    if config.device("card_reader").driver == "pcsc":
-        extended = config.device("card_reader").options.get("extended")
-        reader: Device = PcscCardReader(
-            reader=_option(config, "card_reader", "reader", "", str),
-            poll_s=_option(config, "card_reader", "poll_s", 0.5, float),
-            extended=None if extended is None else _option(config, "card_reader", "extended",
-                                                           True, bool))
-        reader.open()
-        return reader
-    # Demo cards personalised by the sandbox issuer: the demo reads them through
-    # the same APDU code and verification as a real card.
-    cards = {c.card_number: demo_profile(c) for c in DEMO_CITIZENS}
-    return SimulatedCardReader(cards, read_delay_s=_option(config, "card_reader",
-                                                           "read_delay_s", 0.8, float))
-
-
-def build_printer(config: Config, home: Path) -> Device:
-    """The configured printer, opened (the CLI's test page uses it alone)."""
-    driver = config.device("printer").driver
-    if driver == "cups":
-        from kiosk.devices.cups import CupsPrinter
-
-        cups = CupsPrinter(_option(config, "printer", "queue", "kiosk", str),
-                           server=_option(config, "printer", "server", "", str))
-        cups.open()
-        return cups
-    if driver == "escpos":
-        from kiosk.devices.escpos import EscPosPrinter
-        from kiosk.devices.escpos_transports import connector
-
-        try:
-            connect = connector(config.device("printer").options)
-        except (ValueError, TypeError) as e:
-            raise ConfigError(f"devices.printer: {e}") from None
-        escpos = EscPosPrinter(connect, poll_s=_option(config, "printer", "poll_s", 2.0, float),
-                               width_dots=_option(config, "printer", "width_dots", 576, int),
-                               dpi=_option(config, "printer", "dpi", 203, int))
-        escpos.open()
-        return escpos
-    return SimulatedPrinter(
-        home / "printed", sheets=_option(config, "printer", "sheets", 500, int),
-        seconds_per_page=_option(config, "printer", "seconds_per_page", 0.8, float),
-        presenter=_option(config, "printer", "presenter", False, bool))
-
-
-_SPEAKER_OPTIONS = frozenset({"volume", "output", "voices", "rate", "espeak", "aplay", "keep"})
-
-
-def build_speaker(config: Config, home: Path) -> Device:
-    """The configured speaker, opened: the screen read aloud and reminder chimes.
-    No service needs it: one that is down only goes quiet (docs/speech.md)."""
-    spec = config.device("speaker")
-    unknown = sorted(set(spec.options) - _SPEAKER_OPTIONS)
-    if unknown:
-        raise ConfigError(f"devices.speaker.{unknown[0]}: unknown key")
-    volume = _option(config, "speaker", "volume", DEFAULT_VOLUME, int)
-    if not 0 <= volume <= 100:
-        raise ConfigError("devices.speaker.volume: must be 0 to 100")
-    if spec.driver == "simulator":
-        return SimulatedSpeaker(volume=volume)
-    if spec.driver != "espeak":
-        raise ConfigError(f"devices.speaker.driver: {spec.driver!r} is not one of "
-                          "simulator, espeak")
-    from kiosk.devices.espeak import DEFAULT_RATE, EspeakSpeaker
-
-    output = _option(config, "speaker", "output", "alsa:default", str)
-    where, _, place = output.partition(":")
-    if where not in ("alsa", "dir") or not place:
-        raise ConfigError("devices.speaker.output: must be \"alsa:DEVICE\" (an ALSA PCM, "
-                          "e.g. \"alsa:default\") or \"dir:PATH\"")
-    voices = spec.options.get("voices", {})
-    if not isinstance(voices, dict) or not all(
-            lang in LANGUAGES and isinstance(v, str) and v for lang, v in voices.items()):
-        raise ConfigError("devices.speaker.voices: a table of espeak-ng voice names by "
-                          f"language ({', '.join(LANGUAGES)})")
-    rate = _option(config, "speaker", "rate", DEFAULT_RATE, int)
-    if not 80 <= rate <= 450:
-        raise ConfigError("devices.speaker.rate: words per minute, 80 to 450")
-    speaker = EspeakSpeaker(
-        alsa_device=place if where == "alsa" else "default",
-        # Relative to the terminal's data directory.
-        out_dir=home / Path(place).expanduser() if where == "dir" else None,
-        espeak=_option(config, "speaker", "espeak", "espeak-ng", str),
-        aplay=_option(config, "speaker", "aplay", "aplay", str),
-        voices=voices, rate=rate, volume=volume,
-        keep=_option(config, "speaker", "keep", 50, int))
-    speaker.open()
-    return speaker
-
-
-def build_devices(config: Config, home: Path) -> dict[str, Device]:
-    reader = _card_reader(config)
-    if config.device("camera").driver == "opencv":
-        from kiosk.devices.opencv_camera import OpenCvCamera  # loads OpenCV
-
-        source = config.device("camera").options.get("source", 0)
-        if not isinstance(source, int | str) or isinstance(source, bool):
-            raise ConfigError("devices.camera.source: a camera index, a path or a URL")
-        width = config.device("camera").options.get("width")
-        height = config.device("camera").options.get("height")
-        opencv = OpenCvCamera(source, fps=_option(config, "camera", "fps", 30.0, float),
-                              width=None if width is None else _option(config, "camera",
-                                                                       "width", 0, int),
-                              height=None if height is None else _option(config, "camera",
-                                                                         "height", 0, int),
-                              loop=_option(config, "camera", "loop", False, bool))
-        opencv.open()
-        return {"card_reader": reader, "camera": opencv, "printer": build_printer(config, home),
-                "speaker": build_speaker(config, home)}
-    camera = SimulatedCamera(fps=_option(config, "camera", "fps", 12.0, float))
-    printer = build_printer(config, home)
-    # Who stands at the simulated camera: the holder of the inserted card (a demo
-    # card's own portrait; for any other card, a drawn stand-in), unless the
-    # config says a stranger (or nobody) does, to demo a refusal.
-    subject = _option(config, "camera", "subject", "holder", str)
-    if subject not in ("holder", "stranger", "nobody"):
-        raise ConfigError("devices.camera.subject: must be holder, stranger or nobody")
-
-    def person_follows_card(device: Device, status: DeviceStatus) -> None:
-        if isinstance(status, CardReaderStatus) and status.media is Media.PRESENT:
-            key = getattr(reader, "inserted", None)
-            holder = next((c for c in DEMO_CITIZENS if c.card_number == key), DEMO_CITIZENS[0])
-            if subject == "nobody":
-                camera.set_person(None, None)
-            elif subject == "stranger":
-                other = next(c for c in DEMO_CITIZENS if c is not holder)
-                camera.set_person(portrait_jpeg(other), "stranger")
-            else:
-                camera.set_person(portrait_jpeg(holder), "holder")
-
-    reader.subscribe(person_follows_card)
-    return {"card_reader": reader, "camera": camera, "printer": printer,
-            "speaker": build_speaker(config, home)}
+                    alerts, outbox(config, home), config_path=config_path)

@@ -12,8 +12,11 @@ def add_maintenance_commands(sub: Any) -> None:
     maintenance = sub.add_parser("maintenance", help="technicians' access to maintenance mode")
     maintenance_sub = maintenance.add_subparsers(metavar="ACTION")
     hash_pin = maintenance_sub.add_parser(
-        "hash-pin", help="hash a technician's PIN for [maintenance] technicians")
+        "hash-pin", help="hash a technician's PIN for [maintenance.technicians.ID]")
     hash_pin.add_argument("technician", help="the technician's id, e.g. T001")
+    hash_pin.add_argument("--role", choices=("technician", "field"), default="technician",
+                          help="field staff run diagnostics and reset consumables; only a "
+                               "technician changes settings (default: technician)")
     hash_pin.set_defaults(func=_hash_pin)
 
 
@@ -34,6 +37,6 @@ def _hash_pin(args: argparse.Namespace) -> int:
     except CredentialError as e:
         print(f"kiosk: {e}", file=sys.stderr)
         return 1
-    print(f"# in [maintenance.technicians] of the terminal's config\n{args.technician} = "
-          f'"{record}"')
+    print(f"# in the terminal's config (version 2)\n[maintenance.technicians.{args.technician}]\n"
+          f'pin = "{record}"\nrole = "{args.role}"')
     return 0

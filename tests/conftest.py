@@ -90,9 +90,10 @@ def cupsd() -> Iterator[CupsdDaemon]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def journey_for(terminal, host, *, lang: str = "en"):
+def journey_for(terminal, host, *, lang: str = "en", deliver_to=None):
     """A journey on ``terminal``'s parts, hosted by ``host``, with every device's
-    status events delivered to it the way the UI delivers them."""
+    status events delivered to it the way the UI delivers them (or to what
+    ``deliver_to()`` returns then: a maintenance ``Front``)."""
     from kiosk.journey import Journey
 
     cfg = terminal.config
@@ -103,7 +104,8 @@ def journey_for(terminal, host, *, lang: str = "en"):
                       languages=cfg.terminal.languages, default_lang=lang,
                       timeouts=cfg.session, hours=cfg.service_hours)
     for device in terminal.devices.values():
-        device.subscribe(lambda d, s: host.post(lambda: journey.on_device_status(d.name, s)))
+        device.subscribe(lambda d, s: host.post(
+            lambda: (deliver_to() if deliver_to else journey).on_device_status(d.name, s)))
     return journey
 
 

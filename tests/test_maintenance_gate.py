@@ -93,13 +93,15 @@ def test_the_config_holds_hashes_never_pins(tmp_path: Path, records) -> None:
 
 
 def test_hash_pin_on_the_command_line_makes_a_line_the_config_takes(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "kiosk.cli", "maintenance", "hash-pin", "T007"],
+    done = subprocess.run([sys.executable, "-m", "kiosk.cli", "maintenance", "hash-pin", "T007",
+                           "--role", "field"],
                           input="97531864\n", capture_output=True, text=True, timeout=60,
                           env={**os.environ, "KIOSK_HOME": str(tmp_path)})
     assert done.returncode == 0, done.stderr
     assert "97531864" not in done.stdout
-    config = parse("[maintenance.technicians]\n" + done.stdout.splitlines()[-1] + "\n")
+    config = parse("version = 2\n" + done.stdout)  # the lines as printed, pasted in
     assert gate_for(config, tmp_path).try_pin("97531864").technician == "T007"
+    assert config.maintenance.role_of("T007") == "field"
     short = subprocess.run([sys.executable, "-m", "kiosk.cli", "maintenance", "hash-pin", "T7"],
                            input="123\n", capture_output=True, text=True, timeout=60)
     assert short.returncode == 1 and "6 to 12 digits" in short.stderr

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.app import build_speaker
+from kiosk.app_devices import build_speaker
 from kiosk.config import Config, ConfigError, DeviceConfig, parse
 from kiosk.devices.alerts import DeviceAlerts
 from kiosk.devices.base import Device

@@ -1,5 +1,9 @@
-"""Maintenance mode: who may enter it (technician credentials and lockout).
+"""Maintenance (vendor) mode: the kiosk out of service while a technician works.
 
-The mode itself (the kiosk out of service, diagnostics, configuration from the
-screen) is still to come; see issue 9. What is here is the gate.
+``credentials``: who may enter (scrypt-hashed PINs, roles, lockout); ``mode``:
+the states (PIN, open, out of service) and the routing between the citizen's
+journey and maintenance; ``pages``/``settings_page``: the technician's pages;
+``diagnostics``, ``counters``, ``history``: the devices' tests, counters and
+status history; ``bundle``: the redacted diagnostics bundle; ``build``: all of
+it from a terminal's parts. See docs/maintenance.md.
 """

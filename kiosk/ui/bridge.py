@@ -20,6 +20,7 @@ from kiosk.journey import Journey, SessionReport, Timer, View
 from kiosk.journey.host import ManualClock
 
 if TYPE_CHECKING:
+    from kiosk.maintenance.mode import Front
     from kiosk.ui.stall import StallMonitor
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class QtHost(QObject):
         super().__init__()
         self.window = window
         self.clock = clock
-        self.journey: Journey | None = None
+        self.journey: Journey | Front | None = None
         # Set by whoever measures the event loop: every handler this host runs on
         # the UI thread (a view, a tap's action, a camera frame, a posted result)
         # is named to it, so a stall says what it was.
@@ -60,7 +61,9 @@ class QtHost(QObject):
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="journey-work")
         self._posted.connect(self._run_posted)
 
-    def attach(self, journey: Journey) -> None:
+    def attach(self, journey: Journey | Front) -> None:
+        """Route the window's taps and the devices' events to ``journey`` (or
+        to the ``Front`` that chooses between it and maintenance mode)."""
         self.journey = journey
         self.window.acted.connect(self._act)
         self.window.touched.connect(journey.touch)

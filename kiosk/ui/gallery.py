@@ -33,8 +33,9 @@ from PySide6.QtWidgets import (
 
 from kiosk.i18n import LANGUAGE_NAMES, LANGUAGES, all_keys, has, t
 from kiosk.journey import Access, View
-from kiosk.ui.gallery_views import frame_views, step_views
+from kiosk.ui.gallery_views import frame_views, maintenance_views, step_views
 
+MAINTENANCE_SCREENS = frozenset(v.screen for v in maintenance_views("en"))
 COMPOSING = "form-chinese-input"  # the address typed in pinyin, candidates showing
 MIN_TARGET = 60  # px: the issue's touch-target floor (Apple 44 pt, Material 48 dp)
 MODES: dict[str, Access] = {
@@ -99,13 +100,15 @@ def foreign_texts(window: QWidget, lang: str) -> list[str]:
     """Texts on show that belong to another language only (a missing
     translation, or a text drawn once and not redrawn on a language switch), or
     a text key shown as it is.
-    The language buttons name their languages in their own tongue, by design."""
+    The language buttons name their languages in their own tongue, by design,
+    and a text that says which language it is in (its ``lang`` property: the
+    out-of-service notice, in every language at once) is that language's."""
     others = frozenset().union(*(_texts_of(x) for x in LANGUAGES if x != lang))
     own = _texts_of(lang) | frozenset(LANGUAGE_NAMES.values())
     problems = []
     for w in window.findChildren(QLabel) + window.findChildren(QPushButton):
         text = w.text().strip()
-        if not w.isVisible():
+        if not w.isVisible() or w.property("lang"):
             continue
         if text in others and text not in own:
             problems.append(f"{text[:40]!r} is not {lang}")
@@ -127,7 +130,7 @@ class Picture:
 def sample_views(lang: str, catalog: Sequence[Any]) -> Iterator[tuple[str, View]]:
     """(name, view) for every sample, the idle warning and speech controls included."""
     frames, steps = frame_views(lang, catalog), step_views(lang)
-    for view in [*frames, *steps]:
+    for view in [*frames, *steps, *maintenance_views(lang)]:
         yield f"{view.screen}-{view.step_id or 'frame'}", view
     form = steps[0]
     yield COMPOSING, form
@@ -154,6 +157,9 @@ def render_gallery(window: Any, catalog: Sequence[Any], out: Path,
             folder = out / mode / lang
             folder.mkdir(parents=True, exist_ok=True)
             for i, (name, view) in enumerate(sample_views(lang, catalog)):
+                if mode != "standard" and view.screen in MAINTENANCE_SCREENS:
+                    # Maintenance draws its screens without a citizen's choices.
+                    continue
                 access = replace(MODES[mode], speech=view.access.speech,
                                  volume=view.access.volume)
                 window.render(replace(view, access=access))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kiosk.i18n import LANGUAGES
+from kiosk.i18n import LANGUAGE_NAMES, LANGUAGES
 from kiosk.journey import View
 
 SERVICE = "ssm.voucher-print"  # any enabled service: the chrome shows its title
@@ -160,4 +160,67 @@ def frame_views(lang: str, catalog: Sequence[Any]) -> list[View]:
         View("kept", lang, {"references": ["7K3Q-9F2A"], "pages": 2}, s, "kept", 3, 7),
         View("reminder", lang, {"items": ("card",)}),
         View("reminder", lang, {"items": ("card", "printout")}),
+    ]
+
+
+def maintenance_views(lang: str) -> list[View]:
+    """Maintenance mode: what citizens see meanwhile, then the technician's pages
+    (sample devices, history, counters and settings)."""
+    who = {"technician": "T001", "role": "technician"}
+    devices = [{"name": "card_reader", "state": "online", "usable": True, "reason": ""},
+               {"name": "camera", "state": "online", "usable": True, "reason": ""},
+               {"name": "printer", "state": "userError", "usable": False,
+                "reason": "userError"},
+               {"name": "speaker", "state": "online", "usable": True, "reason": ""}]
+    passed = {"device": "camera", "passed": True, "key": "diag.camera.frames",
+              "values": {"frames": 10, "width": 640, "height": 480, "fps": 12.0},
+              "seconds": 0.9}
+    printer = {"device": "printer", "passed": False, "key": "diag.printer.not_usable",
+               "values": {"reason": "paper_out"}, "seconds": 0.1}
+    settings = [
+        {"key": "terminal.languages", "kind": "choices", "value": ["zh-Hant", "pt", "en"],
+         "options": [{"value": code, "label": LANGUAGE_NAMES[code]} for code in LANGUAGES],
+         "changed": False, "live": True},
+        {"key": "session.idle_timeout_s", "kind": "number", "value": 70.0, "options": [],
+         "changed": True, "live": True},
+        {"key": "backend.url", "kind": "text", "value": "https://gateway.gov.mo/kiosk",
+         "options": [], "changed": False, "live": False},
+        {"key": "devices.printer.driver", "kind": "choice", "value": "cups",
+         "options": [{"value": d, "label": d} for d in ("simulator", "cups", "escpos")],
+         "changed": False, "live": False}]
+    return [
+        View("out_of_service", lang, {}),
+        View("maint_pin", lang, {"state": "wrong", "failures_left": 3}),
+        View("maint_pin", lang, {"state": "locked", "minutes": 5}),
+        View("maint_home", lang, {**who, "devices": devices, "tools": ["touch", "counters",
+                                                                      "settings", "export"],
+                                  "notice": {"key": "maint.export.done", "ok": True,
+                                             "values": {"file": "kiosk-diagnostics-demo.tar.gz"}},
+                                  "restart_pending": True}),
+        View("maint_device", lang, {**who, "name": "camera", "kind": "camera",
+                                    "driver": "opencv", "simulated": False,
+                                    "status": {"device": "online", "detail": "", "camera": "ok"},
+                                    "history": [{"at": "2026-12-04 09:12:40", "state": "online",
+                                                 "reason": ""},
+                                                {"at": "2026-12-04 09:12:31",
+                                                 "state": "hardwareError",
+                                                 "reason": "camera_lost"}],
+                                    "running": False, "result": passed,
+                                    "actions": ["test", "preview"]}),
+        View("maint_camera", lang, {**who, "name": "camera"}),
+        View("maint_touch", lang, {**who, "rows": 6, "cols": 10}),
+        View("maint_counters", lang, {**who, "counters": {
+            "sessions_completed": 1204, "sessions_cancelled": 97, "sessions_timeout": 41,
+            "sessions_card_removed": 6, "sessions_failed": 3, "card_reads": 1351,
+            "prints": 988, "pages": 1530, "print_failures": 2, "device_failures": 4},
+            "consumables": [{"name": "paper", "used": 430, "capacity": 500, "remaining": 70,
+                             "replaced_at": "2026-11-20T08:30:00Z"}], "notice": None}),
+        View("maint_settings", lang, {**who, "settings": settings, "pending": True,
+                                      "saved": None, "restart_pending": False,
+                                      "error": {"key": "backend.url",
+                                                "message": "must be an http(s) URL"}}),
+        View("maint_edit", lang, {**who, "key": "backend.url",
+                                  "value": "https://gateway.gov.mo/kiosk"}),
+        View("maint_selftest", lang, {**who, "running": False, "passed": False,
+                                      "results": [passed, printer]}),
     ]

@@ -12,8 +12,10 @@ offers no desktop to reach (see packaging, issue 9).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent
+import time
+
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QTouchEvent
 from PySide6.QtWidgets import QWidget
 
 Key = Qt.Key
@@ -56,6 +58,13 @@ _RIGHT = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease,
           QEvent.Type.MouseButtonDblClick)
 
 
+# The hidden gesture into maintenance: this many presses, this quickly, in the
+# top-left corner (where the government's name is, which does nothing else).
+GESTURE_PRESSES = 5
+GESTURE_WITHIN_S = 4.0
+GESTURE_CORNER = 160  # px square
+
+
 class WindowGuard(KioskLock):
     """On the kiosk window's QWindow, where Qt hands every real key, touch and
     click before any widget sees it: one filter there locks the kiosk down and
@@ -64,10 +73,15 @@ class WindowGuard(KioskLock):
     screen makes: measured, that put most screen changes over 50 ms.
 
     A right click never reaches the widgets, so no context menu can open (the
-    Menu key is an escape key)."""
+    Menu key is an escape key). It also notices the two ways into maintenance
+    mode (``maintenance``: "switch" for the service key a cabinet's switch
+    sends, "gesture" for the hidden corner taps); what they lead to is a PIN."""
 
     touched = Signal()
+    maintenance = Signal(str)
     _guarded: QObject | None = None  # the QWindow filtered now
+    service_key: QKeySequence | None = None
+    _corner_presses: list[float]
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
@@ -75,9 +89,28 @@ class WindowGuard(KioskLock):
                 and event.button() != Qt.MouseButton.LeftButton:
             return True
         if kind in _PRESSES:
+            self._count_corner(_press_position(event))
             self.touched.emit()
             return False
+        if kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
+                and self.service_key is not None and not self.service_key.isEmpty() \
+                and QKeySequence(event.keyCombination()) == self.service_key:
+            if not event.isAutoRepeat():
+                self.maintenance.emit("switch")
+            return True
         return super().eventFilter(obj, event)
+
+    def _count_corner(self, at: QPointF | None) -> None:
+        if at is None or at.x() > GESTURE_CORNER or at.y() > GESTURE_CORNER:
+            self._corner_presses = []
+            return
+        now = time.monotonic()
+        presses = [t for t in getattr(self, "_corner_presses", []) if now - t < GESTURE_WITHIN_S]
+        presses.append(now)
+        if len(presses) >= GESTURE_PRESSES:
+            presses = []
+            self.maintenance.emit("gesture")
+        self._corner_presses = presses
 
     def guard(self, window: QWidget) -> None:
         """Filter ``window``'s QWindow (again, should the platform have made a
@@ -86,6 +119,14 @@ class WindowGuard(KioskLock):
         if handle is not None and handle is not self._guarded:
             handle.installEventFilter(self)
             self._guarded = handle
+
+
+def _press_position(event: QEvent) -> QPointF | None:
+    if isinstance(event, QMouseEvent):
+        return event.position()
+    if isinstance(event, QTouchEvent) and event.points():
+        return event.points()[0].position()
+    return None
 
 
 class StayFullScreen(QObject):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 
 from kiosk import sdnotify
@@ -25,6 +26,7 @@ from kiosk.identity.face import FaceVerifier
 from kiosk.identity.verify import TrustStore
 from kiosk.journey import Journey
 from kiosk.journey.host import ManualClock
+from kiosk.maintenance.mode import CitizenScreen, Front, Maintenance
 from kiosk.offline.connectivity import Connectivity
 from kiosk.services.contract import Service
 from kiosk.ui.bridge import QtHost
@@ -34,6 +36,9 @@ from kiosk.ui.theme import DESIGN_SIZE
 from kiosk.ui.window import KioskWindow
 
 HEALTH_CHECK_S = 15.0
+# What run() returns when settings saved in maintenance need a fresh start:
+# the command starts the kiosk again (EX_TEMPFAIL: "try again").
+RESTART_EXIT_CODE = 75
 
 
 class TerminalParts(Protocol):
@@ -63,6 +68,8 @@ class Kiosk:
     journey: Journey
     # The demo citizen's phone (simulated terminals only): SMS codes, a wallet.
     phone: DemoPhone | None = None
+    # Maintenance mode, where the terminal offers it (kiosk.app.Terminal does).
+    maintenance: Maintenance | None = None
 
 
 def has_display() -> bool:
@@ -134,7 +141,10 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
     host = QtHost(window, clock=clock)
     if sim is not None:
         sim.background = host.run_in_background  # the phone talks HTTP: never on the UI thread
-    journey = Journey(host=host, services=services, devices=terminal.devices,
+    # The journey draws through ``citizen``, which maintenance holds back while it
+    # has the screen.
+    citizen = CitizenScreen(host)
+    journey = Journey(host=citizen, services=services, devices=terminal.devices,
                       gateway=terminal.gateway, face_verifier=terminal.face_verifier,
                       kept_prints=terminal.kept_prints,
                       outbox=getattr(terminal, "outbox", None),
@@ -142,12 +152,38 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
                       languages=cfg.terminal.languages,
                       default_lang=lang or cfg.terminal.default_language, timeouts=cfg.session,
                       hours=cfg.service_hours)
-    host.attach(journey)
+    maintenance = _maintenance(terminal, host, citizen, journey, window)
+    host.attach(Front(journey, maintenance) if maintenance is not None else journey)
+    key = cfg.maintenance.service_key
+    window.guard.service_key = QKeySequence(key) if key else None
     application()
     warm_up()
     for device in terminal.devices.values():
         device.subscribe(host.device_status)
-    return Kiosk(window, host, journey, phone)
+    return Kiosk(window, host, journey, phone, maintenance)
+
+
+def _maintenance(terminal: TerminalParts, host: QtHost, citizen: CitizenScreen,
+                 journey: Journey, window: KioskWindow) -> Maintenance | None:
+    build = getattr(terminal, "maintenance", None)
+    if not callable(build):
+        return None
+
+    def restart() -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.exit(RESTART_EXIT_CODE)
+
+    def apply(config: Config) -> None:
+        # What the window draws from the settings: the language buttons and the titles.
+        window.languages = list(config.terminal.languages)
+        window.service_titles = {s.id: s.titles for s in journey.services.values()}
+
+    maintenance = build(host, citizen, journey, restart=restart, apply=apply)
+    watchers = getattr(terminal, "watchers", None)
+    if callable(watchers):
+        host.ended.connect(watchers().session_ended)  # sessions counted by outcome
+    return maintenance
 
 
 def watch_backend(kiosk: Kiosk, probe: Callable[[], frozenset[str]],

@@ -32,8 +32,19 @@ from kiosk.ui.screen_base import CENTER, Screen, Tr, buttons
 from kiosk.ui.screens_catalog import CatalogScreen
 from kiosk.ui.screens_choose import ChooseScreen, ReviewScreen
 from kiosk.ui.screens_forms import FormScreen
+from kiosk.ui.screens_maintenance import (
+    CameraScreen,
+    CountersScreen,
+    DeviceScreen,
+    MaintenanceHomeScreen,
+    OutOfServiceScreen,
+    PinScreen,
+    SelfTestScreen,
+    TouchScreen,
+)
 from kiosk.ui.screens_otp import OtpScreen
 from kiosk.ui.screens_results import PaymentScreen, ResultScreen
+from kiosk.ui.screens_settings import EditTextScreen, SettingsScreen
 from kiosk.ui.theme import PALETTE, SIZES
 from kiosk.ui.widgets import Illustration, action_button, label
 
@@ -258,6 +269,17 @@ SCREENS: dict[str, type[Screen]] = {
     "review": ReviewScreen,
     "payment": PaymentScreen,
     "result": ResultScreen,
+    # Maintenance mode (kiosk/maintenance): what citizens see, then the technician's.
+    "out_of_service": OutOfServiceScreen,
+    "maint_pin": PinScreen,
+    "maint_home": MaintenanceHomeScreen,
+    "maint_device": DeviceScreen,
+    "maint_camera": CameraScreen,
+    "maint_touch": TouchScreen,
+    "maint_counters": CountersScreen,
+    "maint_selftest": SelfTestScreen,
+    "maint_settings": SettingsScreen,
+    "maint_edit": EditTextScreen,
 }
 
 

@@ -184,6 +184,8 @@ QPushButton[role="primary"] {{ background: {p.primary}; color: {p.on_primary};
 QPushButton[role="primary"]:pressed {{ background: {p.primary_dark}; }}
 QPushButton[role="choice"] {{ background: {p.primary}; color: {p.on_primary};
   min-width: 420px; min-height: 180px; font-size: {s.title}px; }}
+QPushButton[role="toggle"] {{ min-width: 0; padding: 0 24px; }}
+QPushButton[role="toggle"]:checked {{ background: {p.primary}; color: {p.on_primary}; }}
 QPushButton[role="service"] {{ text-align: left; padding: 20px 28px; min-height: 150px;
   background: {p.card}; color: {p.text}; border: 2px solid {p.border}; font-weight: normal; }}
 QPushButton[role="service"]:disabled {{ background: {p.disabled_bg}; color: {p.disabled_text}; }}

@@ -23,6 +23,7 @@ from kiosk.identity.frames import Frame
 from kiosk.journey import View
 from kiosk.ui.lockdown import WindowGuard
 from kiosk.ui.screens import SCREENS, FaceScreen, Screen
+from kiosk.ui.screens_maintenance import CameraScreen
 from kiosk.ui.simpanel import SimControls, sim_panel
 from kiosk.ui.speech import reading_order, speak, utterance
 from kiosk.ui.theme import FONT_FAMILIES, SIZES, stylesheet, theme_for, use
@@ -77,12 +78,20 @@ class KioskWindow(QWidget):
         self.overlay.acted.connect(self.acted)
         self.guard = WindowGuard(self)
         self.guard.touched.connect(self.touched)
+        self.guard.maintenance.connect(self._maintenance)
 
     def showEvent(self, event: Any) -> None:
         # Every press anywhere counts as the citizen being there (the idle
         # countdown restarts), and no escape key gets past the window.
         self.guard.guard(self)
         super().showEvent(event)
+
+    def _maintenance(self, source: str) -> None:
+        # The gesture only where no citizen is being served; the service switch
+        # anywhere (maintenance waits for the session's end).
+        if source == "switch" or (self.view is not None
+                                  and self.view.screen in ("attract", "out_of_service")):
+            self.acted.emit("maintenance", source)
 
     def resizeEvent(self, event: Any) -> None:
         self.overlay.setGeometry(self.rect())
@@ -178,7 +187,8 @@ class KioskWindow(QWidget):
                     child.show()
 
     def show_frame(self, frame: Frame, overlay: Mapping[str, Any]) -> bool:
-        if isinstance(self.screen, FaceScreen) and self.view is not None:
+        # The citizen's face step, or maintenance's camera preview.
+        if isinstance(self.screen, FaceScreen | CameraScreen) and self.view is not None:
             lang = self.view.lang
             self.screen.show_frame(frame, overlay, lambda key, **v: t(key, lang, **v))
             return True
@@ -191,7 +201,15 @@ class KioskWindow(QWidget):
         where = QVBoxLayout()
         where.setSpacing(2)
         where.addStretch(1)
-        if view.service_id:
+        technician = view.screen.startswith("maint_")
+        if technician:
+            # The technician's screens say so, and whose session it is.
+            where.addWidget(label(tr("maint.title"), name="ServiceTitle"))
+            if view.data.get("technician"):
+                role = tr(f"maint.role.{view.data.get('role') or 'technician'}")
+                where.addWidget(label(tr("maint.technician", technician=view.data["technician"],
+                                         role=role), "muted", name="Technician"))
+        elif view.service_id:
             titles = self.service_titles.get(view.service_id, {})
             title = label(titles.get(view.lang, ""), name="ServiceTitle")
             # One line where there is room for it (a long Portuguese title wrapped
@@ -220,9 +238,10 @@ class KioskWindow(QWidget):
             self.top_row.addWidget(badge, 0, Qt.AlignmentFlag.AlignVCenter)
             self.top_row.addSpacing(SIZES.gap)
         access = view.access
-        for icon, choice, on in (("text_size", "large_text", access.large_text),
-                                 ("contrast", "contrast", access.high_contrast),
-                                 ("speech", "speech", access.speech)):
+        choices = (("text_size", "large_text", access.large_text),
+                   ("contrast", "contrast", access.high_contrast),
+                   ("speech", "speech", access.speech))
+        for icon, choice, on in () if technician else choices:
             b = IconButton(icon, "access", choice, tr(f"access.{choice}"))
             b.setChecked(on)
             connect_action(b, self.acted.emit)
@@ -240,7 +259,8 @@ class KioskWindow(QWidget):
         clear(self.bottom_row)
         # No way out while the machine works (issuing, printing): a citizen who
         # cancels mid-print would leave with nothing the backend already issued.
-        in_session = view.screen not in ("attract", "language", "done", "progress", "reminder")
+        in_session = view.screen not in ("attract", "language", "done", "progress", "reminder",
+                                         "out_of_service") and not view.screen.startswith("maint_")
         buttons: list[QPushButton] = []
         if in_session:
             buttons.append(action_button(tr("nav.cancel"), "cancel"))
