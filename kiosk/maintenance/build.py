@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.config import Config
 from kiosk.journey.host import JourneyHost
+from kiosk.maintenance import diagnostics
+from kiosk.maintenance.counters import CounterFeed, Counters
+from kiosk.maintenance.credentials import gate_for
+from kiosk.maintenance.history import DeviceHistory
 from kiosk.maintenance.mode import CitizenScreen, Maintenance
+from kiosk.maintenance.pages import Pages
+from kiosk.maintenance.settings_page import SettingsPage
+from kiosk.offline.audit import terminal_audit_log
 
 if TYPE_CHECKING:
     from kiosk.journey import Journey
@@ -30,9 +37,6 @@ class Watchers:
     they came). One per terminal; ``close`` unsubscribes."""
 
     def __init__(self, config: Config, home: Path, devices: Any) -> None:
-        from kiosk.maintenance.counters import CounterFeed, Counters
-        from kiosk.maintenance.history import DeviceHistory
-
         sheets = config.device("printer").options.get("sheets", DEFAULT_PAPER_SHEETS)
         self.counters = Counters(home / "state" / "terminal.db",
                                  paper_capacity=int(sheets) if isinstance(sheets, int)
@@ -54,12 +58,6 @@ def build_maintenance(terminal: Any, host: JourneyHost, citizen: CitizenScreen,
     """The maintenance mode of ``terminal`` (a ``kiosk.app.Terminal``):
     ``restart`` ends the kiosk so that it starts again (settings that need it),
     ``apply`` puts settings that apply at once into effect (the UI's part)."""
-    from kiosk.maintenance import diagnostics
-    from kiosk.maintenance.credentials import gate_for
-    from kiosk.maintenance.pages import Pages
-    from kiosk.maintenance.settings_page import SettingsPage
-    from kiosk.offline.audit import terminal_audit_log
-
     config: Config = terminal.config
     home: Path = terminal.home
     devices = terminal.devices
@@ -67,10 +65,10 @@ def build_maintenance(terminal: Any, host: JourneyHost, citizen: CitizenScreen,
     trust = getattr(terminal, "trust", None)
     lang = journey.default_lang
 
-    def run_test(name: str) -> Any:
+    def run_test(name: str) -> diagnostics.Diagnosis:
         return diagnostics.run_test(name, devices[name], config, lang=lang, trust=trust)
 
-    def self_test() -> list[Any]:
+    def self_test() -> list[diagnostics.Diagnosis]:
         return diagnostics.self_test(devices, config)
 
     settings = SettingsPage(terminal.config_path, config, journey, terminal.registry,

@@ -252,6 +252,8 @@ def run(terminal: TerminalParts, *, windowed: bool = False, lang: str | None = N
     finally:
         watchdog.stop()
         sdnotify.notify_stopping()
+        if kiosk.maintenance is not None:
+            kiosk.maintenance.pages.stop()  # a camera preview left running
         if fleet is not None:
             fleet.stop()
         monitor.stop()
