@@ -157,8 +157,9 @@ class SimulatedPrinter(Printer):
         self._offline = offline
         self._set_status(self._paper_status())
 
-    def fail_next_job(self, code: str) -> None:
-        """The next job fails with ``code`` (e.g. "paper_jam", "offline")."""
+    def fail_next_job(self, code: str | None) -> None:
+        """The next job fails with ``code`` (e.g. "paper_jam", "offline"); None
+        disarms a failure no job has taken yet."""
         self._fail_next = code
 
     def print_pdf(self, pdf: bytes, job_name: str) -> Future[PrintResult]:

@@ -50,7 +50,7 @@ class Autopilot(QObject):
     def __init__(self, kiosk: Kiosk, service_id: str, out_dir: Path, *, lang: str = "zh-Hant",
                  card: str = PREFERRED_CARD, printed_dir: Path | None = None,
                  tap_delay_s: float = 0.4, timeout_s: float = 180.0,
-                 screenshots: bool = True) -> None:
+                 screenshots: bool = True, exit_app: bool = True) -> None:
         super().__init__()
         self.kiosk = kiosk
         self.service_id = service_id
@@ -63,6 +63,8 @@ class Autopilot(QObject):
         # Off when measuring the kiosk itself: a grab and a PNG of the whole
         # window is the autopilot's work on the UI thread, not the kiosk's.
         self.screenshots = screenshots
+        # The CLI's autopilot ends the application when done; a soak runs many.
+        self.exit_app = exit_app
         self.result = AutopilotResult(service_id)
         self.finished = False
         self._started = False
@@ -313,6 +315,13 @@ class Autopilot(QObject):
         for path in sorted(self._printed() - self._printed_before):
             shutil.copy2(path, self.out / path.name)
             self.result.documents.append(path.name)
+        # Let go of the kiosk: a soak's thousand pilots must not stay connected.
+        host = self.kiosk.host
+        for signal, slot in ((host.viewed, self._on_view), (host.framed, self._on_frame),
+                             (host.ended, self._on_end)):
+            signal.disconnect(slot)
+        if not self.exit_app:
+            return
         from PySide6.QtWidgets import QApplication
 
         app = QApplication.instance()

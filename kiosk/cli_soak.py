@@ -1,0 +1,105 @@
+"""``kiosk soak``: a thousand journeys with faults injected at random, on
+simulated devices and a sandbox of its own (docs/soak.md)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.ui.soak import Journey, SoakReport
+
+
+def add_soak_commands(sub: Any) -> None:
+    soak = sub.add_parser("soak", help="journeys with random faults: crashes, stuck screens, "
+                                       "leaks, personal data in logs")
+    soak.add_argument("--journeys", type=int, default=1000)
+    soak.add_argument("--seed", type=int, default=1, help="the same seed, the same run")
+    soak.add_argument("--out", type=Path, required=True,
+                      help="where its kiosk home, logs and report go")
+    soak.add_argument("--json", action="store_true", help="the whole report as JSON")
+    soak.set_defaults(func=_soak)
+
+
+def soak_config(home: Path) -> Any:
+    """Simulated devices that do not dawdle, short backend timeouts (a fault
+    costs seconds, not minutes), no fleet endpoint (a second soak may run)."""
+    from kiosk.config import BackendConfig, Config, DeviceConfig, TerminalConfig
+    from kiosk.config.schema import FleetConfig
+
+    return Config(
+        terminal=TerminalConfig(data_dir=str(home)),
+        backend=BackendConfig(connect_timeout_s=1.0, read_timeout_s=2.0, retries=1),
+        fleet=FleetConfig(metrics_listen="", heartbeat_s=0),
+        devices={"card_reader": DeviceConfig(options={"read_delay_s": 0.05}),
+                 "camera": DeviceConfig(options={"fps": 30}),
+                 "printer": DeviceConfig(options={"seconds_per_page": 0.0})})
+
+
+def run_soak(journeys: int, seed: int, out: Path, *, services: Sequence[str] | None = None,
+             progress: Callable[[Journey], None] | None = None) -> SoakReport:
+    """Build a kiosk on its own sandbox under ``out``, soak it, scan its logs."""
+    from kiosk.app import build_terminal
+    from kiosk.sandbox.server import SandboxServer
+    from kiosk.ui.run import application, build_kiosk
+    from kiosk.ui.soak import Soak, scan_logs
+    from kiosk.ui.theme import DESIGN_SIZE
+
+    out.mkdir(parents=True, exist_ok=True)
+    home = out / "home"
+    config = soak_config(home)
+    # Everything the kiosk logs, at every level, is kept to be searched afterwards.
+    log_file = out / "soak-kiosk.log"
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level, root.level = root.level, logging.DEBUG
+    sandbox = SandboxServer(out / "gateway.db",
+                            terminals={config.terminal.id: config.backend.terminal_token})
+    sandbox.start()
+    terminal = build_terminal(config, backend_url=sandbox.url)
+    application()
+    kiosk = build_kiosk(terminal, lang=config.terminal.default_language)
+    try:
+        kiosk.window.setFixedSize(*DESIGN_SIZE)
+        kiosk.window.show()
+        kiosk.journey.start()
+        report = Soak(kiosk, terminal, sandbox, journeys=journeys, seed=seed, out=out,
+                      services=services, progress=progress).run()
+    finally:
+        kiosk.host.shutdown()
+        kiosk.window.close()
+        terminal.close()
+        sandbox.stop()
+        root.removeHandler(handler)
+        root.level = level
+        handler.close()
+    report.leaks = scan_logs([log_file, *sorted((home / "logs").glob("*"))])
+    return report
+
+
+def _soak(args: argparse.Namespace) -> int:
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    def progress(j: Journey) -> None:
+        if not args.json and (j.n % 25 == 0 or j.n == args.journeys):
+            print(f"{j.n:>5} journeys · {j.rss_kb / 1024:.1f} MB · {j.threads} threads · "
+                  f"{j.fds} fds", file=sys.stderr, flush=True)
+
+    report = run_soak(args.journeys, args.seed, args.out, progress=progress)
+    (args.out / "soak-report.json").write_text(report.to_json(), encoding="utf-8")
+    summary = report.summary()
+    if args.json:
+        print(report.to_json())
+    else:
+        import json
+
+        print(json.dumps(summary, indent=1))
+    return 0 if not summary["problems"] else 1

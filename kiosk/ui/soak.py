@@ -1,0 +1,318 @@
+"""The soak run: journey after journey through the real UI, with faults
+injected at random, watching for what kills kiosks in the field — a crash, a
+screen that never comes back, memory that creeps up, threads or file
+descriptors that leak — and for personal data in the logs.
+
+One kiosk for the whole run (as in a hall, for months): each journey is a
+scripted citizen (``Autopilot``) on one of the services in turn, with one
+fault (or none) drawn from ``FAULTS`` with a seeded random generator, so a run
+is repeatable. After each journey the fault is lifted, the card and printout
+taken, and the kiosk must be back on its attract screen within
+``STUCK_AFTER_S``; then the process's resident memory, threads and open file
+descriptors are sampled. ``kiosk soak`` runs it (docs/soak.md); the test suite
+runs a short form.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import os
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEventLoop, QTimer
+
+from kiosk.journey import View
+from kiosk.sandbox.demo import DEMO_CITIZENS
+from kiosk.ui.autopilot import Autopilot
+from kiosk.ui.run import Kiosk
+
+log = logging.getLogger(__name__)
+
+FAULTS = ("none", "card_pulled", "paper_out", "printer_jam", "backend_5xx",
+          "backend_timeout", "network_down", "camera_lost")
+# How often each is drawn: half the journeys clean, the rest spread over the faults.
+WEIGHTS = (7, 1, 1, 1, 1, 1, 1, 1)
+STUCK_AFTER_S = 30.0
+JOURNEY_TIMEOUT_S = 90.0
+WARMUP_SHARE = 0.2  # the first fifth warms caches, pools and the face engine up
+RSS_GROWTH_LIMIT_MB = 10.0
+# Screens where a card can be pulled mid-service (after it was read).
+MID_SERVICE = frozenset({"face", "form", "choose", "review", "otp", "quantity", "payment",
+                         "result"})
+
+
+def personal_markers() -> list[str]:
+    """What must never be in a log: each demo citizen's names, ID number (with
+    and without its check digit), card number and phone, and the start of a
+    JPEG in base64 (a photo)."""
+    found = ["/9j/"]
+    for c in DEMO_CITIZENS:
+        found += [c.name_zh, c.name_latin, c.id_number, c.id_number.split("(")[0],
+                  c.card_number, c.phone.replace(" ", "")[-8:]]
+        found += [part for part in c.name_latin.replace(",", "").split() if len(part) > 3]
+    return found
+
+
+def process_sample() -> tuple[int, int, int]:
+    """Resident memory (kB), threads and open file descriptors of this process."""
+    rss = 0
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+    return rss, len(os.listdir("/proc/self/task")), len(os.listdir("/proc/self/fd"))
+
+
+@dataclass
+class Journey:
+    n: int
+    service: str
+    fault: str
+    outcome: str
+    reason: str | None
+    fault_reached: bool
+    seconds: float
+    rss_kb: int
+    threads: int
+    fds: int
+
+
+@dataclass
+class SoakReport:
+    journeys: list[Journey] = field(default_factory=list)
+    stuck: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # ERROR records: logger and message
+    leaks: list[str] = field(default_factory=list)  # personal data found in a log
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        n = len(self.journeys)
+        warm = self.journeys[max(1, int(n * WARMUP_SHARE)) - 1:] if n else []
+        first, last = (warm[0], warm[-1]) if warm else (None, None)
+        rss_growth = ((last.rss_kb - first.rss_kb) / 1024) if first and last else 0.0
+        by_fault: dict[str, Counter[str]] = {}
+        for j in self.journeys:
+            by_fault.setdefault(j.fault, Counter())[j.outcome] += 1
+        return {
+            "journeys": n, "seconds": round(self.seconds, 1),
+            "journeys_per_minute": round(n / self.seconds * 60, 1) if self.seconds else 0,
+            "services": len({j.service for j in self.journeys}),
+            "outcomes": dict(Counter(j.outcome for j in self.journeys)),
+            "faults": {f: dict(c) for f, c in sorted(by_fault.items())},
+            "faults_reached": sum(j.fault_reached for j in self.journeys if j.fault != "none"),
+            "stuck": self.stuck, "errors": len(self.errors), "leaks": self.leaks,
+            "rss_mb": {"after_warmup": round(first.rss_kb / 1024, 1) if first else 0,
+                       "end": round(last.rss_kb / 1024, 1) if last else 0,
+                       "max": round(max(j.rss_kb for j in self.journeys) / 1024, 1) if n else 0,
+                       "growth": round(rss_growth, 1)},
+            "threads": {"after_warmup": first.threads if first else 0,
+                        "end": last.threads if last else 0,
+                        "max": max((j.threads for j in self.journeys), default=0)},
+            "fds": {"after_warmup": first.fds if first else 0, "end": last.fds if last else 0,
+                    "max": max((j.fds for j in self.journeys), default=0)},
+            "problems": self.problems(first, last, rss_growth),
+        }
+
+    def problems(self, first: Journey | None, last: Journey | None,
+                 rss_growth: float) -> list[str]:
+        found = [f"journey {n}: the kiosk did not come back to its attract screen"
+                 for n in self.stuck]
+        found += [f"error logged: {e}" for e in self.errors[:20]]
+        found += [f"personal data in a log: {kind}" for kind in self.leaks]
+        if first and last and len(self.journeys) >= 200 and rss_growth > RSS_GROWTH_LIMIT_MB:
+            found.append(f"resident memory grew {rss_growth:.1f} MB after warm-up")
+        if first and last and last.threads > first.threads + 2:
+            found.append(f"threads {first.threads} -> {last.threads}")
+        if first and last and last.fds > first.fds + 4:
+            found.append(f"file descriptors {first.fds} -> {last.fds}")
+        return found
+
+    def to_json(self) -> str:
+        return json.dumps({"summary": self.summary(),
+                           "journeys": [asdict(j) for j in self.journeys]}, indent=1)
+
+
+class _Errors(logging.Handler):
+    """Collects what the kiosk logs at ERROR or worse during the soak."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append(f"{record.name}: {record.getMessage()[:200]}")
+
+
+class Soak:
+    """Runs the journeys on ``kiosk`` (built on a terminal with simulated devices
+    and the in-process ``sandbox``, whose faults it injects)."""
+
+    def __init__(self, kiosk: Kiosk, terminal: Any, sandbox: Any, *, journeys: int,
+                 seed: int = 1, out: Path, services: Sequence[str] | None = None,
+                 progress: Callable[[Journey], None] | None = None) -> None:
+        self.kiosk = kiosk
+        self.terminal = terminal
+        self.sandbox = sandbox
+        self.journeys = journeys
+        self.random = random.Random(seed)
+        self.out = Path(out)
+        self.services = list(services or sorted(s.id for s in terminal.services))
+        self.progress = progress
+        self.report = SoakReport()
+        self._trigger: Callable[[View], None] | None = None
+        kiosk.host.viewed.connect(self._viewed)
+
+    def run(self) -> SoakReport:
+        errors = _Errors()
+        logging.getLogger().addHandler(errors)
+        started = time.monotonic()
+        order: list[str] = []
+        try:
+            for n in range(1, self.journeys + 1):
+                if not order:
+                    order = self.random.sample(self.services, len(self.services))
+                service = order.pop()
+                fault = self.random.choices(FAULTS, WEIGHTS)[0]
+                self.report.journeys.append(self._journey(n, service, fault))
+                if self.progress is not None:
+                    self.progress(self.report.journeys[-1])
+        finally:
+            logging.getLogger().removeHandler(errors)
+            self.kiosk.host.viewed.disconnect(self._viewed)
+        self.report.seconds = time.monotonic() - started
+        self.report.errors = errors.seen
+        return self.report
+
+    # ----- one journey -----------------------------------------------------------------
+
+    def _journey(self, n: int, service: str, fault: str) -> Journey:
+        started = time.monotonic()
+        reached = threading.Event()
+        self._inject(fault, reached)
+        pilot = Autopilot(self.kiosk, service, self.out / "pilot", lang=self.random.choice(
+            self.terminal.config.terminal.languages), tap_delay_s=0.0,
+            printed_dir=getattr(self.terminal.devices["printer"], "out_dir", None),
+            timeout_s=JOURNEY_TIMEOUT_S, screenshots=False, exit_app=False)
+        pilot.start()
+        self._spin_until(lambda: pilot.finished, JOURNEY_TIMEOUT_S + 5)
+        self._trigger = None
+        self._lift_faults()
+        if not self._back_in_service():
+            self.report.stuck.append(n)
+            log.error("soak journey %d (%s, %s) stuck on %s", n, service, fault,
+                      self._screen())
+            self.kiosk.journey.end("cancelled")
+        for document in pilot.result.documents:  # the pilot's copies: not kept
+            (self.out / "pilot" / document).unlink(missing_ok=True)
+        pilot.deleteLater()
+        gc.collect()  # a sample of what is held, not of garbage not yet collected
+        rss, threads, fds = process_sample()
+        return Journey(n, service, fault, pilot.result.outcome, pilot.result.reason,
+                       fault == "none" or reached.is_set(), round(time.monotonic() - started, 2),
+                       rss, threads, fds)
+
+    def _inject(self, fault: str, reached: threading.Event) -> None:
+        devices, faults = self.terminal.devices, self.sandbox.faults
+        read_timeout = self.terminal.config.backend.read_timeout_s
+        if fault == "paper_out":
+            devices["printer"].load_paper(0)
+        elif fault == "printer_jam":
+            devices["printer"].fail_next_job("paper_jam")
+        elif fault == "backend_5xx":
+            faults.add(mode="error", path_prefix="/v1/", status=503, times=None)
+        elif fault == "backend_timeout":
+            faults.add(mode="timeout", path_prefix="/v1/", delay_s=read_timeout + 1, times=2)
+        elif fault == "network_down":
+            faults.add(mode="down", path_prefix="/", times=None)
+        if fault in ("paper_out", "printer_jam", "backend_5xx", "backend_timeout",
+                     "network_down"):
+            reached.set()  # in force from the start
+        elif fault == "card_pulled":
+            after = self.random.randint(0, 2)  # which mid-service screen
+            seen = [0]
+
+            def pull(view: View) -> None:
+                if view.screen in MID_SERVICE:
+                    seen[0] += 1
+                    if seen[0] > after:
+                        self._trigger = None
+                        reached.set()
+                        devices["card_reader"].remove()
+
+            self._trigger = pull
+        elif fault == "camera_lost":
+            def lose(view: View) -> None:
+                if view.screen == "face":
+                    self._trigger = None
+                    reached.set()
+                    devices["camera"].fail()
+
+            self._trigger = lose
+
+    def _viewed(self, view: View) -> None:
+        if self._trigger is not None:
+            self._trigger(view)
+
+    def _lift_faults(self) -> None:
+        devices = self.terminal.devices
+        self.sandbox.faults.clear()
+        printer, camera, reader = devices["printer"], devices["camera"], devices["card_reader"]
+        printer.load_paper(500)
+        printer.fail_next_job(None)  # a jam armed for a journey that printed nothing
+        camera.recover()
+        if reader.inserted is not None:
+            reader.remove()  # the citizen takes the card
+        self._spin_until(lambda: True, 0)  # deliver what those changes posted
+
+    def _back_in_service(self) -> bool:
+        """The attract screen again: the citizen left, the kiosk waits for the next."""
+        printer = self.terminal.devices["printer"]
+        journey = self.kiosk.journey
+
+        def settled() -> bool:
+            if printer.status.printout_waiting:
+                printer.take_printout()
+            if journey.session is not None and self._screen() not in ("progress",):
+                self.kiosk.window.acted.emit("cancel", None)  # a citizen walking away
+            return journey.session is None and self._screen() == "attract"
+
+        return self._spin_until(settled, STUCK_AFTER_S)
+
+    def _screen(self) -> str:
+        view = self.kiosk.window.view
+        return view.screen if view is not None else ""
+
+    @staticmethod
+    def _spin_until(done: Callable[[], bool], timeout_s: float) -> bool:
+        """Run the event loop until ``done()`` (checked every 20 ms) or the timeout."""
+        deadline = time.monotonic() + timeout_s
+        loop = QEventLoop()
+        timer = QTimer()
+        timer.timeout.connect(lambda: loop.quit() if done() or time.monotonic() > deadline
+                              else None)
+        timer.start(20)
+        if not done():
+            loop.exec()
+        timer.stop()
+        return done()
+
+
+def scan_logs(paths: Sequence[Path]) -> list[str]:
+    """Which kinds of personal data (never the data itself) any file holds."""
+    markers = personal_markers()
+    found: set[str] = set()
+    for path in paths:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for i, marker in enumerate(markers):
+            if marker and marker in text:
+                found.add("photo" if marker == "/9j/" else f"demo citizen datum #{i}")
+    return sorted(found)
