@@ -1,10 +1,12 @@
 """How long a full ID-card read takes over PC/SC, against what the transport allows.
 
-Runs a private pcscd with the vpcd virtual reader (stopping a running pcscd
-first; needs root), puts a genuine card profile in it, and for each mode reads
-the card N times through ``PcscCardReader`` (connect, transaction, the APDU
-sequence, disconnect). It measures one minimal APDU (SELECT AID) the same way,
-through pcscd and vpcd, and compares: floor = APDUs x round trip.
+Runs a private pcscd with the vpcd virtual reader (this script stops a running
+pcscd first, ``kiosk bench`` skips instead; needs root), puts a genuine card
+profile in it, and for each mode reads and verifies the card N times through
+``PcscCardReader`` (connect exclusively, the APDU sequence, disconnect). The
+baseline, on the same pcscd and card: the very APDUs of a read sent raw on one
+connection (the transport's floor for these commands, no parsing, no checks);
+and one minimal APDU (SELECT AID) timed the same way: floor = APDUs x round trip.
 
     .venv/bin/python benchmarks/card_read.py [--reads 30] [--photo-kb 20] [--profile P]
 """
@@ -12,9 +14,11 @@ through pcscd and vpcd, and compares: floor = APDUs x round trip.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -23,6 +27,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench_result import Figure, Measured, Skip
 from smartcard import scard
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,7 +36,7 @@ from kiosk.devices.apdu import INS_SELECT, CardChannel, Command
 from kiosk.devices.base import Device
 from kiosk.devices.chip_reader import read_chip
 from kiosk.devices.pcsc import PcscCardReader
-from kiosk.devices.pcscd_daemon import PcscdDaemon
+from kiosk.devices.pcscd_daemon import VPCD_DRIVER, PcscdDaemon, running_pcscd
 from kiosk.devices.status import CardReaderStatus, DeviceState, DeviceStatus, Media
 from kiosk.devices.virtual_card import VirtualCard
 from kiosk.devices.vpcd import VpcdCard
@@ -178,6 +183,79 @@ def run_mode(daemon: PcscdDaemon, profile: CardProfile, mode: str, reads: int) -
             "replay_ms": round(replay * 1000, 3), "read_over_replay": round(read_s / replay, 2)}
 
 
+def measure(profile: CardProfile, reads: int, *, take_over: bool = True) -> list[dict]:
+    """The three modes (extended T=1, short T=1, short T=0) on a private pcscd;
+    ``take_over``: stop a pcscd already running (and start it again after)."""
+    with tempfile.TemporaryDirectory(prefix="kiosk-pcscd-") as workdir:
+        daemon = PcscdDaemon(workdir, take_over=take_over)
+        daemon.start(timeout=WAIT)
+        try:
+            t0 = dataclasses.replace(profile, protocol="T=0", atr=b"")
+            return [run_mode(daemon, profile, "extended", reads),
+                    run_mode(daemon, profile, "short", reads),
+                    run_mode(daemon, t0, "short", reads)]
+        finally:
+            daemon.close()
+
+
+def pcscd_unavailable() -> str | None:
+    """Why a private pcscd cannot run now without disturbing anyone, or None.
+    pcsc-lite serves clients on one fixed socket (/run/pcscd), so the benchmark
+    needs it to itself: it never stops a pcscd it did not start, and keeps off
+    while a test run is going on (the PC/SC tests take the socket over)."""
+    if shutil.which("pcscd") is None:
+        return "pcscd is not installed (Debian: pcscd)"
+    if not Path(VPCD_DRIVER).exists():
+        return "the vpcd virtual reader is not installed (Debian: vsmartcard-vpcd)"
+    if not os.access(Path("/run/pcscd") if Path("/run/pcscd").exists() else Path("/run"),
+                     os.W_OK):
+        return "pcscd's socket directory /run/pcscd is not writable (run as root)"
+    running = running_pcscd()
+    if running:
+        return (f"a pcscd is already running (pid {running[0]}): it owns /run/pcscd, and "
+                "this benchmark does not stop another's")
+    testing = [pid for pid, argv in _processes() if "pytest" in argv and pid != os.getpid()]
+    if testing:
+        return (f"a test run is going on (pid {testing[0]}): its PC/SC tests would take "
+                "/run/pcscd over in the middle of the reads")
+    return None
+
+
+def _processes() -> list[tuple[int, str]]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                argv = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+                found.append((int(entry.name), argv.decode(errors="replace")))
+    return found
+
+
+def bench(quick: bool = False) -> Measured:
+    """The common entry point (``kiosk bench``): skips, saying why, when pcscd
+    is busy or missing (see ``pcscd_unavailable``)."""
+    why = pcscd_unavailable()
+    if why:
+        raise Skip(why)
+    reads = 3 if quick else 30
+    try:
+        results = measure(genuine_profile(20), reads, take_over=False)
+    except RuntimeError:
+        # A pcscd that started between the check and ours is someone else's: not
+        # a failure of the read, only no room for the benchmark now.
+        why = pcscd_unavailable()
+        if why:
+            raise Skip(why) from None
+        raise
+    return Measured([
+        Figure(f"card read + verify, {r['mode']} APDUs, {r['protocol']} (median)",
+               r["read_ms"], "ms", r["replay_ms"],
+               "the same APDUs replayed raw through pcscd (the transport's floor)",
+               f"{r['apdus']} APDUs, {r['bytes']} bytes; APDUs x one round trip: "
+               f"{r['floor_ms']} ms")
+        for r in results], {"reads": reads, "photo_kb": 20, "pcscd": "private, vpcd"})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reads", type=int, default=30)
@@ -186,16 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     profile = (CardProfile.load(args.profile) if args.profile
                else genuine_profile(args.photo_kb))
-    with tempfile.TemporaryDirectory(prefix="kiosk-pcscd-") as workdir:
-        daemon = PcscdDaemon(workdir)
-        daemon.start(timeout=WAIT)
-        try:
-            t0 = dataclasses.replace(profile, protocol="T=0", atr=b"")
-            results = [run_mode(daemon, profile, "extended", args.reads),
-                       run_mode(daemon, profile, "short", args.reads),
-                       run_mode(daemon, t0, "short", args.reads)]
-        finally:
-            daemon.close()
+    results = measure(profile, args.reads)
     header = ("mode", "protocol", "bytes", "apdus", "read_ms", "apdu_sequence_ms",
               "round_trip_ms", "floor_ms", "read_over_floor", "replay_ms", "read_over_replay")
     print(" ".join(f"{h:>16}" for h in header))

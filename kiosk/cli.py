@@ -92,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.set_defaults(func=_services_list)
 
     from kiosk.cli_audit import add_audit_commands
+    from kiosk.cli_bench import add_bench_commands
     from kiosk.cli_card import add_card_commands
     from kiosk.cli_config import add_config_commands
     from kiosk.cli_devices import add_devices_commands
@@ -102,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     from kiosk.cli_ui import add_ui_commands
 
     add_audit_commands(sub)
+    add_bench_commands(sub)
     add_card_commands(sub)
     add_config_commands(sub)
     add_devices_commands(sub)
