@@ -84,10 +84,8 @@ class Terminal:
     def connectivity_probe(self) -> Callable[[], frozenset[str]]:
         """The connectivity monitor's probe, on a client of its own: no retries and
         short timeouts, so a dead link is known in seconds."""
-        backend = self.config.backend
-        client = GatewayClient(self.backend_url, self.config.terminal.id,
-                               backend.terminal_token, connect_timeout=2.0,
-                               read_timeout=5.0, retries=0)
+        client = GatewayClient.for_terminal(self.config, self.backend_url,
+                                            connect_timeout=2.0, read_timeout=5.0, retries=0)
         self._clients.append(client)
         return gateway_probe(client)
 
@@ -98,11 +96,7 @@ class Terminal:
         if self.outbox is not None and self.sync is None:
             # Its own client: a requests session is not shared across threads, and
             # the worker does its own backoff (the client's retries would sleep in it).
-            backend = self.config.backend
-            client = GatewayClient(
-                self.backend_url, self.config.terminal.id, backend.terminal_token,
-                connect_timeout=backend.connect_timeout_s,
-                read_timeout=backend.read_timeout_s, retries=0)
+            client = GatewayClient.for_terminal(self.config, self.backend_url, retries=0)
             self._clients.append(client)
             self.sync = SyncWorker(self.outbox, outbox_delivery(client),
                                    on_outcome=on_outcome).start()
@@ -246,10 +240,7 @@ def build_terminal(config: Config, *, backend_url: str | None = None,
         sandbox.start()
         url = sandbox.url
         log.info("embedded sandbox gateway at %s", url)
-    gateway = GatewayClient(url, config.terminal.id, token,
-                            connect_timeout=config.backend.connect_timeout_s,
-                            read_timeout=config.backend.read_timeout_s,
-                            retries=config.backend.retries)
+    gateway = GatewayClient.for_terminal(config, url)
     devices = build_devices(config, home)
     registry = load_services()
     # A terminal on simulated devices is a demo or a test: its citizen's phone is

@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sandbox_sub.add_parser("serve", help="run the sandbox gateway in the foreground")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--tls-dir", type=Path, metavar="DIR",
+                       help="serve https, requiring a terminal's client certificate; a test "
+                            "CA and certificates are made in DIR if it has none")
     serve.set_defaults(func=_sandbox_serve)
 
     services = sub.add_parser("services", help="installed services")
@@ -189,11 +192,12 @@ def _autopilot(terminal: Terminal, args: argparse.Namespace) -> int:
 
 
 def _sandbox_serve(args: argparse.Namespace) -> int:
-    from kiosk.sandbox.server import serve
+    from kiosk.sandbox.server import sandbox_tls, serve
 
     config = load(args.config)
     home = data_dir(config.terminal.data_dir or None)
-    serve(home / "sandbox" / "gateway.db", args.host, args.port)
+    tls = None if args.tls_dir is None else sandbox_tls(args.tls_dir, args.host, args.port)
+    serve(home / "sandbox" / "gateway.db", args.host, args.port, tls=tls)
     return 0
 
 

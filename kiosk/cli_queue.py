@@ -101,10 +101,7 @@ def _flush(args: argparse.Namespace) -> int:
         print("kiosk: this terminal's gateway is the embedded sandbox, which holds nothing "
               "between runs; give --backend URL", file=sys.stderr)
         return 2
-    with GatewayClient(url, config.terminal.id, config.backend.terminal_token,
-                       connect_timeout=config.backend.connect_timeout_s,
-                       read_timeout=config.backend.read_timeout_s,
-                       retries=config.backend.retries) as gateway:
+    with GatewayClient.for_terminal(config, url) as gateway:
         report = SyncWorker(box, outbox_delivery(gateway)).flush(force=True)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))

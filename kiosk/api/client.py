@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
 from kiosk.api.errors import GatewayProtocolError
@@ -31,10 +31,29 @@ from kiosk.api.models import (
 from kiosk.api.parse import money_text
 from kiosk.api.transport import Transport
 
+if TYPE_CHECKING:
+    from kiosk.config.schema import Config
+
 
 class GatewayClient(Transport):
     """Calls the gateway as one authenticated terminal. Thread-safe as far as
     the requests.Session is; give each worker thread its own client if unsure."""
+
+    @classmethod
+    def for_terminal(cls, config: Config, url: str, *, connect_timeout: float | None = None,
+                     read_timeout: float | None = None, retries: int | None = None) -> Self:
+        """A client as the terminal's [backend] says: its token, timeouts, retries
+        and TLS (pinned CA, client certificate). Every client the kiosk makes comes
+        from here, so none talks to the gateway without them; a caller overrides
+        only the timing (a probe wants short timeouts, a worker no retries)."""
+        backend = config.backend
+        cert = (backend.client_cert, backend.client_key) if backend.client_cert else None
+        return cls(url, config.terminal.id, backend.terminal_token,
+                   connect_timeout=backend.connect_timeout_s if connect_timeout is None
+                   else connect_timeout,
+                   read_timeout=backend.read_timeout_s if read_timeout is None else read_timeout,
+                   retries=backend.retries if retries is None else retries,
+                   ca_file=backend.ca_file or None, client_cert=cert)
 
     # --- operations ---------------------------------------------------------
 

@@ -5,6 +5,10 @@ Retries only where repeating cannot do harm: reads, and state-changing calls
 that carry an idempotency key (the gateway replays its stored reply for a
 key it has seen). Everything else fails fast with a typed GatewayError.
 Request and reply bodies hold personal data and are never logged.
+
+TLS (docs/gateway.md): `ca_file` pins the CA that may vouch for the gateway (the
+system's store is then not consulted), `client_cert` is the terminal's
+certificate and key. A refused handshake is a GatewayTLSError, not retried.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ import json as jsonlib
 import logging
 import math
 import re
+import ssl
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from types import TracebackType
 from typing import Any, Self
@@ -38,6 +43,19 @@ _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.Ch
 _ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # When a 4xx reply carries no usable error code (say, from a proxy).
 _STATUS_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
+
+
+class GatewayTLSError(GatewayUnavailable):
+    """The TLS handshake with the gateway failed: its certificate is not from the
+    pinned CA, expired or for another host, or the gateway refused the terminal's
+    certificate. Not retried (the same handshake fails again) but, like any
+    unavailable gateway, tried again later: a renewed certificate ends it. Its
+    ``.code`` stays "gateway_unavailable", what the citizen is told; ``.reason``
+    (OpenSSL's, e.g. "certificate has expired") is for the technician."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _user_agent() -> str:
@@ -64,7 +82,11 @@ class Transport:
         backoff_s: float = 0.2,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        ca_file: str | None = None,
+        client_cert: tuple[str, str] | None = None,
     ) -> None:
+        """`ca_file`: PEM of the only CA trusted for the gateway (None: the system's
+        store); `client_cert`: (certificate, key) PEM files of this terminal."""
         if retries < 0:
             raise ValueError("retries must be >= 0")
         self.base_url = base_url.rstrip("/")
@@ -77,6 +99,10 @@ class Transport:
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
         self._user_agent = _user_agent()
+        # None leaves it to the session (requests: the system store, no certificate).
+        self._verify = ca_file or None
+        self._cert = client_cert
+        self._tls_reported: set[str] = set()
 
     def __repr__(self) -> str:  # without the token
         return f"{type(self).__name__}({self.base_url!r}, terminal_id={self.terminal_id!r})"
@@ -129,14 +155,7 @@ class Transport:
             headers["Idempotency-Key"] = idempotency_key  # the same on every retry
         for attempt in range(1, attempts + 1):
             try:
-                resp = self._session.request(
-                    method,
-                    self.base_url + path,
-                    json=json,
-                    headers=headers,
-                    timeout=self.timeout,
-                    allow_redirects=False,  # a redirect would turn a POST into a GET
-                )
+                resp = self._send(method, path, json, headers)
             except _TRANSIENT as exc:
                 reason = type(exc).__name__
                 if attempt == attempts:
@@ -145,8 +164,9 @@ class Transport:
                     ) from exc
                 self._backoff(method, path, reason, attempt, attempts, None)
                 continue
-            except requests.RequestException as exc:
-                # Not transient (bad URL, bad configuration): retrying cannot help.
+            except OSError as exc:  # requests' own errors are OSErrors too
+                # Not transient (bad URL, bad configuration, a certificate file
+                # gone since the config was checked): retrying cannot help.
                 raise GatewayUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
             if (resp.status_code in RETRYABLE_STATUS and attempt < attempts
                     and _error_code(_decode(resp)) != ErrorCode.DEPARTMENT_UNAVAILABLE):
@@ -161,6 +181,32 @@ class Transport:
                 continue
             return self._reply(method, path, resp, attempt)
         raise AssertionError("unreachable")  # the loop always returns or raises
+
+    def _send(self, method: str, path: str, json: dict[str, Any] | None,
+              headers: dict[str, str]) -> requests.Response:
+        try:
+            return self._session.request(
+                method,
+                self.base_url + path,
+                json=json,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,  # a redirect would turn a POST into a GET
+                verify=self._verify,
+                cert=self._cert,
+            )
+        except OSError as exc:
+            reason = _tls_reason(exc)
+            if reason is None:
+                raise
+            # Once per reason and client at warning: the connectivity probe would
+            # repeat it every few seconds. Endpoint and reason only, no body.
+            seen = reason in self._tls_reported
+            self._tls_reported.add(reason)
+            log.log(logging.DEBUG if seen else logging.WARNING,
+                    "gateway %s %s: TLS handshake failed: %s", method, path, reason)
+            raise GatewayTLSError(f"{method} {path}: TLS handshake failed: {reason}",
+                                  reason=reason) from exc
 
     def _backoff(
         self,
@@ -217,6 +263,34 @@ class Transport:
 
 
 _INVALID = object()
+# Ends of a connection, not verdicts on a certificate: a network fault, retried.
+_NOT_TLS_VERDICTS = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+
+
+def _tls_reason(exc: BaseException) -> str | None:
+    """Why the TLS handshake was refused, if that is what ``exc`` (from requests,
+    wrapping urllib3, wrapping ssl) comes down to; None for anything else."""
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return cause.verify_message or "certificate verify failed"
+        if isinstance(cause, ssl.SSLError) and not isinstance(cause, _NOT_TLS_VERDICTS):
+            # OpenSSL's reason: "TLSV13_ALERT_CERTIFICATE_REQUIRED" -> words.
+            return (cause.reason or type(cause).__name__).lower().replace("_", " ")
+    return None
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: causes, contexts, urllib3's ``reason`` and
+    exceptions among the arguments (requests wraps its errors in all four ways)."""
+    todo, seen = [exc], set()
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        inner = [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+        todo.extend(x for x in inner if isinstance(x, BaseException))
 
 
 def _retry_after_s(header: str | None) -> float | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -10,7 +12,13 @@ from urllib.parse import urlsplit
 from kiosk.config.errors import ConfigError
 
 if TYPE_CHECKING:
-    from kiosk.config.schema import FaceConfig, FleetConfig, IdentityConfig, LoggingConfig
+    from kiosk.config.schema import (
+        BackendConfig,
+        FaceConfig,
+        FleetConfig,
+        IdentityConfig,
+        LoggingConfig,
+    )
 
 # In identity.trusted_issuers: the sandbox issuer's test CA (kiosk.sandbox.issuer).
 SANDBOX_ISSUER = "sandbox"
@@ -155,3 +163,98 @@ def check_url(key: str, url: str, alternative: str) -> None:
         ok = False
     if not ok:
         raise ConfigError(f"{key}: must be an http(s) URL with a host, or {alternative!r}")
+
+
+# --- the gateway: its address and TLS -------------------------------------------
+
+def check_backend(backend: BackendConfig, embedded: str) -> None:
+    """The URL, timeouts and TLS files of [backend]. ``embedded``: the URL value
+    that starts the sandbox inside the kiosk (plain http on 127.0.0.1)."""
+    tls = bool(backend.ca_file or backend.client_cert or backend.client_key)
+    if backend.url != embedded:
+        check_url("backend.url", backend.url, embedded)
+        parts = urlsplit(backend.url)
+        if parts.scheme == "http" and tls:
+            raise ConfigError("backend.url: http, yet backend.ca_file or backend.client_cert "
+                              "is set: TLS needs an https URL")
+        if parts.scheme == "http" and not backend.allow_plain_http \
+                and not _loopback(parts.hostname or ""):
+            # The token and citizens' data would cross the network readable by anyone
+            # on it: only for a test network, and only when asked for in so many words.
+            raise ConfigError("backend.url: plain http to another machine sends the "
+                              "terminal's token and citizens' data unencrypted: use https "
+                              "(or backend.allow_plain_http = true on a test network)")
+    for key in ("connect_timeout_s", "read_timeout_s"):
+        if getattr(backend, key) <= 0:
+            raise ConfigError(f"backend.{key}: must be more than 0")
+    if tls:
+        check_tls(backend)
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_tls(backend: BackendConfig) -> None:
+    """The TLS files exist, are PEM, and the key is private and matches its
+    certificate: found when the config is read, not at the first citizen's call."""
+    # Here: most configs name no TLS files, and need not wait for cryptography to import.
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    if backend.ca_file:
+        data = _read_file("backend.ca_file", backend.ca_file)
+        try:
+            x509.load_pem_x509_certificates(data)
+        except ValueError:
+            raise ConfigError(f"backend.ca_file: {backend.ca_file}: not a PEM certificate "
+                              "file (the gateway's CA)") from None
+    if bool(backend.client_cert) != bool(backend.client_key):
+        missing = "backend.client_key" if backend.client_cert else "backend.client_cert"
+        raise ConfigError(f"{missing}: backend.client_cert and backend.client_key go "
+                          "together (the terminal's certificate and its key)")
+    if not backend.client_cert:
+        return
+    data = _read_file("backend.client_cert", backend.client_cert)
+    try:
+        # The terminal's certificate first, then any intermediates.
+        cert = x509.load_pem_x509_certificates(data)[0]
+    except ValueError:
+        raise ConfigError(f"backend.client_cert: {backend.client_cert}: not a PEM "
+                          "certificate file") from None
+    key_data = _read_file("backend.client_key", backend.client_key)
+    mode = stat.S_IMODE(Path(backend.client_key).stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(f"backend.client_key: {backend.client_key}: mode {mode:04o}, readable "
+                          "by others: it must be 0600 (chmod 600 the file)")
+    try:
+        key = serialization.load_pem_private_key(key_data, password=None)
+    except TypeError:  # a password: nobody is there to type it when a kiosk starts
+        raise ConfigError(f"backend.client_key: {backend.client_key}: encrypted; the kiosk "
+                          "starts unattended, so the key must be unencrypted (and 0600)"
+                          ) from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise ConfigError(f"backend.client_key: {backend.client_key}: not a PEM private key"
+                          ) from None
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if key.public_key().public_bytes(*spki) != cert.public_key().public_bytes(*spki):
+        raise ConfigError(f"backend.client_key: {backend.client_key}: not the key of "
+                          f"backend.client_cert ({backend.client_cert})")
+
+
+def _read_file(key: str, path: str) -> bytes:
+    # Relative to what would depend on where the kiosk was started from.
+    if not Path(path).is_absolute():
+        raise ConfigError(f"{key}: {path!r} must be an absolute path")
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{key}: {path}: no such file") from None
+    except OSError as e:
+        raise ConfigError(f"{key}: {path}: cannot read ({e.__class__.__name__})") from None

@@ -13,12 +13,12 @@ from typing import Any
 
 from kiosk.config.checks import (
     SANDBOX_ISSUER,
+    check_backend,
     check_device_options,
     check_face,
     check_fleet,
     check_identity,
     check_logging,
-    check_url,
     technicians,
 )
 from kiosk.config.errors import ConfigError
@@ -47,6 +47,14 @@ class BackendConfig:
     connect_timeout_s: float = 3.0
     read_timeout_s: float = 10.0
     retries: int = 2
+    # TLS (docs/gateway.md): absolute paths of PEM files. ca_file pins the gateway's
+    # CA (only it is trusted; "": requests' default CAs); client_cert and
+    # client_key (mode 0600) are the terminal's certificate and key.
+    ca_file: str = ""
+    client_cert: str = ""
+    client_key: str = ""
+    # http to a host other than this machine is refused unless this is true.
+    allow_plain_http: bool = False
 
 
 @dataclass(frozen=True)
@@ -374,11 +382,7 @@ def _check(terminal: TerminalConfig, backend: BackendConfig, session: SessionCon
         raise ConfigError("terminal.languages: each language once (one button each)")
     if terminal.default_language not in terminal.languages:
         raise ConfigError("terminal.default_language: must be one of terminal.languages")
-    if backend.url != EMBEDDED_SANDBOX:
-        check_url("backend.url", backend.url, EMBEDDED_SANDBOX)
-    for key in ("connect_timeout_s", "read_timeout_s"):
-        if getattr(backend, key) <= 0:
-            raise ConfigError(f"backend.{key}: must be more than 0")
+    check_backend(backend, EMBEDDED_SANDBOX)
     if session.idle_warning_s < 20:
         # WCAG 2.2.1: at least 20 seconds to respond to a time-out warning.
         raise ConfigError("session.idle_warning_s: must be at least 20 (WCAG 2.2.1)")

@@ -3,8 +3,11 @@ each request into a routes.Request, applies faults, and writes JSON replies."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
+import ssl
 from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +17,7 @@ from urllib.parse import urlsplit
 from kiosk.sandbox.departments import DEPARTMENTS
 from kiosk.sandbox.faults import Fault, default_code
 from kiosk.sandbox.routes import Request, Response, dispatch, error_body
+from kiosk.sandbox.tls import peer_common_name
 
 if TYPE_CHECKING:
     from kiosk.sandbox.server import SandboxServer
@@ -45,9 +49,30 @@ def _department(path: str, body: bytes) -> str | None:
     return department if department in DEPARTMENTS else None
 
 
+def _linger(conn: ssl.SSLSocket) -> None:
+    """After refusing a handshake: read what the client still sends until it hangs
+    up (a second at most). Under TLS 1.3 the client sends its request before our
+    alert arrives; closing with that request unread would reset the connection,
+    and the reset can overtake the alert that tells the client why."""
+    conn.settimeout(1.0)
+    with contextlib.suppress(OSError):
+        while socket.socket.recv(conn, 4096):  # the raw socket: TLS is over
+            pass
+
+
 class GatewayHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     owner: SandboxServer
+    tls_context: ssl.SSLContext | None = None
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, address = super().get_request()
+        if self.tls_context is None:
+            return conn, address
+        # The handshake runs on the connection's own thread (Handler.setup): done
+        # here, in the accepting thread, one silent client would stall every other.
+        return self.tls_context.wrap_socket(conn, server_side=True,
+                                            do_handshake_on_connect=False), address
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-reply is routine here (timeouts, faults);
@@ -68,6 +93,16 @@ class Handler(BaseHTTPRequestHandler):
         return self.server_version
 
     def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):  # self.connection is set by setup()
+            try:
+                self.request.do_handshake()
+            except (ssl.SSLError, OSError) as exc:
+                # A client without a certificate, or that does not trust ours: the
+                # OpenSSL reason names which (no request was read, nothing personal).
+                log.info("TLS handshake refused: %s",
+                         getattr(exc, "reason", None) or type(exc).__name__)
+                _linger(self.request)
+                raise
         super().setup()
         self.server.owner._track(self.connection, add=True)
 
@@ -96,6 +131,10 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(400, error_body("invalid_request", str(exc)), {}, path, key)
             return
+        if not self._certificate_matches():
+            self._send(403, error_body("forbidden", "the client certificate is not this "
+                                       "terminal's"), {}, path, key)
+            return
         department = _department(path, body)
         fault = owner.faults.take(path, department, after_handler=False)
         if fault is not None and self._apply_fault(fault, path, key):
@@ -112,6 +151,15 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None and self._apply_fault(fault, path, key):
             return
         self._send(resp.status, resp.body, resp.headers, path, key)
+
+    def _certificate_matches(self) -> bool:
+        """With client certificates, a terminal speaks only as itself: the
+        certificate's common name must be the X-Terminal-Id it sends."""
+        terminal = self.headers.get("X-Terminal-Id")
+        if terminal is None or not isinstance(self.connection, ssl.SSLSocket):
+            return True
+        cert = self.connection.getpeercert()
+        return not cert or peer_common_name(cert) == terminal  # no client_ca: none asked
 
     def _apply_fault(self, fault: Fault, path: str, key: str | None) -> bool:
         """Act out a fault; True if it answered (or hung up) in place of the handler."""

@@ -23,6 +23,7 @@ from kiosk.sandbox.core import Context
 from kiosk.sandbox.faults import Faults
 from kiosk.sandbox.handler import GatewayHTTPServer, Handler
 from kiosk.sandbox.routes import ROUTES
+from kiosk.sandbox.tls import LOOPBACK_HOSTS, TlsDir, TlsFiles, make_tls_dir, server_context
 
 log = logging.getLogger("kiosk.sandbox")
 
@@ -47,6 +48,11 @@ class SandboxServer:
     `set_online(False)` simulates a gateway that is down: every request,
     health included, gets its connection closed without any reply, so the
     client sees a connection error (not an HTTP status).
+
+    With `tls`, it serves https; with `tls.client_ca`, it also requires a client
+    certificate signed by that CA (refused in the handshake, before any HTTP),
+    and a request whose X-Terminal-Id is not the certificate's common name is
+    `403 forbidden`, as a gateway binding certificates to terminals would answer.
     """
 
     def __init__(
@@ -59,6 +65,7 @@ class SandboxServer:
         verbose: bool = False,
         today: Callable[[], date] = date.today,
         now: Callable[[], datetime] | None = None,
+        tls: TlsFiles | None = None,
     ) -> None:
         """`today` dates vouchers and demo records; `now` (UTC) times codes,
         payments and submissions; tests pass their own clocks."""
@@ -66,6 +73,7 @@ class SandboxServer:
         self.host = host
         self.port = port
         self.verbose = verbose
+        self.tls = tls
         self.faults = Faults()
         self._today = today
         self._context = Context(
@@ -85,10 +93,13 @@ class SandboxServer:
         if self._httpd is not None:
             raise RuntimeError("sandbox server already started")
         db.init_db(self.db_path, self._today())
+        # Before binding: a broken certificate or key fails here, not per connection.
+        context = server_context(self.tls) if self.tls is not None else None
         # Binding and listening happen in the constructor, so connections made
         # after start() returns are queued even before serve_forever runs.
         httpd = GatewayHTTPServer((self.host, self.port), Handler)
         httpd.owner = self
+        httpd.tls_context = context
         self._httpd = httpd
         self._thread = threading.Thread(
             # A short poll so stop() returns promptly (shutdown waits for a poll).
@@ -121,7 +132,7 @@ class SandboxServer:
         if self._httpd is None:
             raise RuntimeError("sandbox server not started")
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls is not None else 'http'}://{host}:{port}"
 
     @property
     def transactions(self) -> list[dict[str, Any]]:
@@ -177,14 +188,32 @@ def serve(
     *,
     terminals: dict[str, str] | None = None,
     verbose: bool = True,
+    tls: TlsFiles | None = None,
 ) -> None:
     """Run the sandbox in the foreground until Ctrl-C (`kiosk sandbox serve`)."""
     if verbose and not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    with SandboxServer(db_path, host, port, terminals, verbose=verbose) as server:
+    with SandboxServer(db_path, host, port, terminals, verbose=verbose, tls=tls) as server:
         print(f"Sandbox gateway listening on {server.url} (database {db_path})", flush=True)
         print(f"API description: {server.url}/v1/openapi.json; Ctrl-C stops.", flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
             print("Sandbox gateway stopped.", flush=True)
+
+
+def sandbox_tls(directory: Path, host: str, port: int) -> TlsFiles:
+    """`kiosk sandbox serve --tls-dir DIR`: the test CA and certificates in DIR
+    (made if DIR lacks them, kept otherwise, so a terminal configured for them
+    keeps working across restarts), and the config lines a terminal needs, printed."""
+    files = TlsDir.at(directory)
+    if not files.complete:
+        hosts = LOOPBACK_HOSTS + ((host,) if host not in (*LOOPBACK_HOSTS, "0.0.0.0", "::")
+                                  else ())
+        files = make_tls_dir(directory, terminal_id=next(iter(DEFAULT_TERMINALS)), hosts=hosts)
+        print(f"Made a test CA, a server certificate and a terminal certificate in {directory}",
+              flush=True)
+    shown = host if host not in ("0.0.0.0", "::") else "127.0.0.1"
+    print(f"A terminal's config for this sandbox (TEST ONLY):\n"
+          f"{files.config_lines(f'https://{shown}:{port}')}", flush=True)
+    return files.server_files()
