@@ -22,13 +22,15 @@ from kiosk.fleet.metrics import (
 from kiosk.fleet.server import MetricsServer, parse_listen
 from kiosk.journey import SessionReport
 from kiosk.offline.audit import AuditLog, terminal_audit_log
+from kiosk.offline.sync import Outcome
 
 log = logging.getLogger(__name__)
 
 
 class Fleet:
     """``start`` serves the metrics and starts the heartbeat as the config says;
-    ``session_ended`` and ``backend_changed`` feed the metrics from any thread."""
+    ``session_ended``, ``backend_changed`` and ``outbox_outcome`` feed the metrics
+    from any thread."""
 
     def __init__(self, config: Config, backend_url: str, devices: Mapping[str, DeviceLike], *,
                  alerts: AlertsLike | None = None, outbox: OutboxLike | None = None,
@@ -42,7 +44,7 @@ class Fleet:
         self._client: GatewayClient | None = None
 
     def start(self) -> Fleet:
-        fleet = self.config.fleet
+        fleet, backend = self.config.fleet, self.config.backend
         if fleet.metrics_listen and self.server is None:
             host, port = parse_listen(fleet.metrics_listen)
             try:
@@ -53,13 +55,25 @@ class Fleet:
                 self.metrics.error("metrics_listen")
         if fleet.heartbeat_s and self.heartbeat is None:
             # Its own client: the heartbeat's thread, no retries (the next beat is one).
-            self._client = GatewayClient.for_terminal(self.config, self.backend_url, retries=0)
+            self._client = GatewayClient(self.backend_url, self.config.terminal.id,
+                                         backend.terminal_token,
+                                         connect_timeout=backend.connect_timeout_s,
+                                         read_timeout=backend.read_timeout_s, retries=0)
             self.heartbeat = Heartbeat(self._client, self.metrics.snapshot, fleet.heartbeat_s,
                                        extra=self.extra, on_error=self.metrics.error).start()
         return self
 
     def session_ended(self, report: SessionReport) -> None:
         self.metrics.observe_session(report)
+
+    def outbox_outcome(self, outcome: Outcome) -> None:
+        """The sync worker's ``on_outcome`` (``Terminal.start_sync(on_outcome=...)``):
+        a failed delivery counts in ``kiosk_errors_total``, ``outbox_transient``
+        when it will be tried again, ``outbox_permanent`` when the gateway refused
+        it for good (a dead letter for a technician)."""
+        kind = {"retry": "outbox_transient", "dead": "outbox_permanent"}.get(outcome.result)
+        if kind is not None:
+            self.metrics.error(kind)
 
     def backend_changed(self, online: bool, down: Iterable[str]) -> None:
         self.metrics.set_backend(online, down)
