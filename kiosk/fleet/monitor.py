@@ -44,7 +44,7 @@ class Fleet:
         self._client: GatewayClient | None = None
 
     def start(self) -> Fleet:
-        fleet, backend = self.config.fleet, self.config.backend
+        fleet = self.config.fleet
         if fleet.metrics_listen and self.server is None:
             host, port = parse_listen(fleet.metrics_listen)
             try:
@@ -55,10 +55,7 @@ class Fleet:
                 self.metrics.error("metrics_listen")
         if fleet.heartbeat_s and self.heartbeat is None:
             # Its own client: the heartbeat's thread, no retries (the next beat is one).
-            self._client = GatewayClient(self.backend_url, self.config.terminal.id,
-                                         backend.terminal_token,
-                                         connect_timeout=backend.connect_timeout_s,
-                                         read_timeout=backend.read_timeout_s, retries=0)
+            self._client = GatewayClient.for_terminal(self.config, self.backend_url, retries=0)
             self.heartbeat = Heartbeat(self._client, self.metrics.snapshot, fleet.heartbeat_s,
                                        extra=self.extra, on_error=self.metrics.error).start()
         return self
