@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import sys
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -99,10 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     from kiosk.cli_card import add_card_commands
     from kiosk.cli_config import add_config_commands
     from kiosk.cli_devices import add_devices_commands
+    from kiosk.cli_diagnostics import add_diagnostics_commands
     from kiosk.cli_face import add_face_commands
     from kiosk.cli_maintenance import add_maintenance_commands
     from kiosk.cli_print import add_print_commands
     from kiosk.cli_queue import add_queue_commands
+    from kiosk.cli_run import add_run_commands
     from kiosk.cli_ui import add_ui_commands
 
     add_audit_commands(sub)
@@ -110,10 +111,12 @@ def _parser() -> argparse.ArgumentParser:
     add_card_commands(sub)
     add_config_commands(sub)
     add_devices_commands(sub)
+    add_diagnostics_commands(sub)
     add_face_commands(sub)
     add_maintenance_commands(sub)
     add_print_commands(sub)
     add_queue_commands(sub)
+    add_run_commands(sub)
     add_ui_commands(sub)
     return p
 
@@ -123,18 +126,11 @@ LOG_FILES_KEPT = 5
 
 
 def log_to_files(home: Path, *, max_bytes: int = LOG_BYTES) -> logging.Handler:
-    """The kiosk's log in ``home/logs/kiosk.log``, rotated by size: a kiosk runs
-    for months, and a log that only grows fills the disk it keeps its state on."""
-    logs = home / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(logs / "kiosk.log", maxBytes=max_bytes,
-                                  backupCount=LOG_FILES_KEPT, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s %(threadName)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return handler
+    """The kiosk's log in ``home/logs/kiosk.log``, rotated by size, redacted
+    (``kiosk.logs``; the kiosk itself logs as ``[logging]`` says)."""
+    from kiosk.logs import file_handler, install
+
+    return install(file_handler(home, max_bytes=max_bytes, files_kept=LOG_FILES_KEPT))
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -151,7 +147,9 @@ def _demo(args: argparse.Namespace) -> int:
         if not has_display():
             print(HEADLESS_HELP, file=sys.stderr)
             return 2
-    log_to_files(data_dir(config.terminal.data_dir or None))
+    from kiosk.logs import setup_logging
+
+    setup_logging(config, data_dir(config.terminal.data_dir or None))
     from kiosk.app import build_terminal
 
     terminal = build_terminal(config, backend_url=args.backend)
@@ -160,9 +158,12 @@ def _demo(args: argparse.Namespace) -> int:
             return _autopilot(terminal, args)
         from kiosk.ui.run import run
 
-        return run(terminal, windowed=args.windowed, lang=args.lang)
+        code = run(terminal, windowed=args.windowed, lang=args.lang)
     finally:
         terminal.close()
+    from kiosk.cli_run import restart_if_asked
+
+    return restart_if_asked(code)
 
 
 def _autopilot(terminal: Terminal, args: argparse.Namespace) -> int:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.config import CONFIG_VERSION
+
 REPO = Path(__file__).resolve().parent.parent
 PACKAGING = REPO / "packaging"
 UNIT = PACKAGING / "systemd" / "kiosk.service"
@@ -109,7 +111,9 @@ def test_unit_settings() -> None:
     assert "KIOSK_HOME=/var/lib/kiosk" in env
     assert "KIOSK_CONFIG=/etc/kiosk/terminal.toml" in env
     assert one("Service", "ProtectSystem") == "strict"
-    assert one("Service", "ReadWritePaths") == "/var/lib/kiosk"
+    writable = {p for line in e[("Service", "ReadWritePaths")] for p in line.split()}
+    # Its state, and USB sticks for the diagnostics bundle ("-": if they exist).
+    assert writable == {"/var/lib/kiosk", "-/media", "-/run/media"}
     for key in ("NoNewPrivileges", "ProtectHome", "PrivateTmp"):
         assert one("Service", key) == "yes"
     assert "PAMName" not in {k for _, k in e}, "a PAM session moves the kiosk out of the unit"
@@ -132,7 +136,7 @@ def test_kiosk_session_claims_the_watchdog(tmp_path: Path) -> None:
                          check=True).stdout.split()
     pid, watchdog_pid, *args = out
     assert watchdog_pid == pid  # exec kept the PID it claimed
-    assert args == ["--config", "/etc/kiosk/terminal.toml", "demo"]
+    assert args == ["--config", "/etc/kiosk/terminal.toml", "run"]  # the production entry
     env.pop("WATCHDOG_USEC")
     out = subprocess.run([str(session)], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
@@ -157,7 +161,8 @@ def _udev_rule_errors(text: str) -> list[str]:
         if not stripped or stripped.startswith("#"):
             continue
         matches = assigns = 0
-        for part in stripped.split(","):
+        # Pairs are comma-separated; a comma inside a quoted value is the value's.
+        for part in re.findall(r'(?:[^,"]|"[^"]*")+', stripped):
             m = _UDEV_PAIR.fullmatch(part)
             if not m:
                 errors.append(f"{n}: not KEY op \"value\": {part.strip()!r}")
@@ -185,6 +190,8 @@ def test_udev_syntax_check_rejects_mistakes() -> None:
     assert _udev_rule_errors('SUBSYSTEM=="usb", GROUP=="kiosk"')  # a match where = was meant
     assert _udev_rule_errors('SUBSYSTEM=="usb" GROUP="kiosk"')    # a missing comma
     assert _udev_rule_errors('SUBSYSTEM=="usb", MODE=0660')       # value unquoted
+    assert _udev_rule_errors('SUBSYSTEM=="usb", RUN+="a,b')       # quote not closed
+    assert not _udev_rule_errors('SUBSYSTEM=="block", RUN+="mount -o a,b x"')
     assert _udev_rule_errors('GROUP="kiosk"')                     # no match
 
 
@@ -194,6 +201,9 @@ def test_udev_rules_cover_the_kiosk_devices() -> None:
     assert any('"video4linux"' in r and 'GROUP="video"' in r for r in rules)
     assert any(":07????:" in r and 'GROUP="kiosk"' in r for r in rules)  # USB printer class
     assert any("ttyUSB" in r and 'GROUP="dialout"' in r for r in rules)
+    # USB sticks for the diagnostics bundle: mounted under /media, as the kiosk, no exec.
+    assert any('ENV{ID_BUS}=="usb"' in r and "systemd-mount" in r and "uid=kiosk" in r
+               and "noexec" in r and " /media/" in r for r in rules)
     assert not any('MODE="0666"' in r or 'MODE="666"' in r for r in rules)
 
 
@@ -268,7 +278,7 @@ def test_package_conffiles_and_maintainer_scripts(deb: Path, tmp_path: Path) -> 
             subprocess.run([shell, "-n", str(script)], check=True)
     postinst = (control / "postinst").read_text()
     assert "adduser --system --group" in postinst
-    for group in ("video", "render", "input", "audio", "lp", "dialout"):
+    for group in ("video", "render", "input", "audio", "lp", "dialout", "systemd-journal"):
         assert group in postinst
     assert "systemctl enable seatd.service kiosk.service" in postinst
     assert "/var/lib/kiosk" in (control / "postrm").read_text()
@@ -280,7 +290,7 @@ def test_package_payload(deb: Path, tmp_path: Path) -> None:
     assert (root / "lib/systemd/system/kiosk.service").read_text() == UNIT.read_text()
     assert (root / "lib/udev/rules.d/60-kiosk.rules").read_text() == RULES.read_text()
     config = tomllib.loads((root / "etc/kiosk/terminal.toml").read_text())
-    assert config["version"] == 1 and "terminal" in config
+    assert config["version"] == CONFIG_VERSION and "terminal" in config
     subprocess.run(["sh", "-n", str(root / "opt/kiosk/bin/kiosk-session")], check=True)
     wheel = root / f"opt/kiosk/wheels/kiosk-{VERSION}-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as z:
