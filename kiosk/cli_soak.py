@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,13 +43,32 @@ def soak_config(home: Path) -> Any:
                  "printer": DeviceConfig(options={"seconds_per_page": 0.0})})
 
 
+def start_sandbox(home: Path) -> tuple[subprocess.Popen[str], str]:
+    """``kiosk sandbox serve`` in a process of its own (its database and its
+    threads are not the kiosk's memory), on a free port; its URL once it listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    home.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.cli", "sandbox", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**{k: v for k, v in os.environ.items() if k != "KIOSK_CONFIG"},
+             "KIOSK_HOME": str(home)})
+    assert process.stdout is not None
+    line = process.stdout.readline()  # "Sandbox gateway listening on URL (...)"
+    if "listening on" not in line:
+        process.kill()
+        raise RuntimeError(f"the sandbox did not start: {line.strip()!r}")
+    return process, line.split("listening on ", 1)[1].split()[0]
+
+
 def run_soak(journeys: int, seed: int, out: Path, *, services: Sequence[str] | None = None,
              progress: Callable[[Journey], None] | None = None) -> SoakReport:
     """Build a kiosk on its own sandbox under ``out``, soak it, scan its logs."""
     from kiosk.app import build_terminal
-    from kiosk.sandbox.server import SandboxServer
     from kiosk.ui.run import application, build_kiosk
-    from kiosk.ui.soak import Soak, scan_logs
+    from kiosk.ui.soak import SandboxFaults, Soak, scan_logs
     from kiosk.ui.theme import DESIGN_SIZE
 
     out.mkdir(parents=True, exist_ok=True)
@@ -60,23 +81,24 @@ def run_soak(journeys: int, seed: int, out: Path, *, services: Sequence[str] | N
     root = logging.getLogger()
     root.addHandler(handler)
     level, root.level = root.level, logging.DEBUG
-    sandbox = SandboxServer(out / "gateway.db",
-                            terminals={config.terminal.id: config.backend.terminal_token})
-    sandbox.start()
-    terminal = build_terminal(config, backend_url=sandbox.url)
+    sandbox, url = start_sandbox(out / "sandbox")
+    faults = SandboxFaults(url)
+    terminal = build_terminal(config, backend_url=url)
     application()
     kiosk = build_kiosk(terminal, lang=config.terminal.default_language)
     try:
         kiosk.window.setFixedSize(*DESIGN_SIZE)
         kiosk.window.show()
         kiosk.journey.start()
-        report = Soak(kiosk, terminal, sandbox, journeys=journeys, seed=seed, out=out,
+        report = Soak(kiosk, terminal, faults, journeys=journeys, seed=seed, out=out,
                       services=services, progress=progress).run()
     finally:
         kiosk.host.shutdown()
         kiosk.window.close()
         terminal.close()
-        sandbox.stop()
+        faults.close()
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
         root.removeHandler(handler)
         root.level = level
         handler.close()

@@ -152,16 +152,44 @@ class _Errors(logging.Handler):
         self.seen.append(f"{record.name}: {record.getMessage()[:200]}")
 
 
+class SandboxFaults:
+    """The faults of a sandbox gateway in another process, over its control API
+    (``/_sandbox/faults``): the soak measures the kiosk's process alone."""
+
+    def __init__(self, url: str) -> None:
+        import requests
+
+        self.url = f"{url}/_sandbox/faults"
+        self.http = requests.Session()
+
+    def add(self, mode: str, path_prefix: str, *, status: int = 503, times: int | None = 1,
+            delay_s: float = 0.0) -> None:
+        body: dict[str, Any] = {"mode": mode, "path": path_prefix}
+        if times is not None:  # absent: until cleared
+            body["times"] = times
+        if mode == "error":
+            body["status"] = status
+        if mode == "timeout":
+            body["delay_s"] = delay_s
+        self.http.post(self.url, json=body, timeout=10).raise_for_status()
+
+    def clear(self) -> None:
+        self.http.delete(self.url, timeout=10).raise_for_status()
+
+    def close(self) -> None:
+        self.http.close()
+
+
 class Soak:
     """Runs the journeys on ``kiosk`` (built on a terminal with simulated devices
-    and the in-process ``sandbox``, whose faults it injects)."""
+    and a sandbox gateway whose ``faults`` it injects)."""
 
-    def __init__(self, kiosk: Kiosk, terminal: Any, sandbox: Any, *, journeys: int,
+    def __init__(self, kiosk: Kiosk, terminal: Any, faults: Any, *, journeys: int,
                  seed: int = 1, out: Path, services: Sequence[str] | None = None,
                  progress: Callable[[Journey], None] | None = None) -> None:
         self.kiosk = kiosk
         self.terminal = terminal
-        self.sandbox = sandbox
+        self.faults = faults
         self.journeys = journeys
         self.random = random.Random(seed)
         self.out = Path(out)
@@ -198,12 +226,7 @@ class Soak:
         started = time.monotonic()
         reached = threading.Event()
         self._inject(fault, reached)
-        pilot = Autopilot(self.kiosk, service, self.out / "pilot", lang=self.random.choice(
-            self.terminal.config.terminal.languages), tap_delay_s=0.0,
-            printed_dir=getattr(self.terminal.devices["printer"], "out_dir", None),
-            timeout_s=JOURNEY_TIMEOUT_S, screenshots=False, exit_app=False)
-        pilot.start()
-        self._spin_until(lambda: pilot.finished, JOURNEY_TIMEOUT_S + 5)
+        result = self._drive(service)
         self._trigger = None
         self._lift_faults()
         if not self._back_in_service():
@@ -211,28 +234,40 @@ class Soak:
             log.error("soak journey %d (%s, %s) stuck on %s", n, service, fault,
                       self._screen())
             self.kiosk.journey.end("cancelled")
-        for document in pilot.result.documents:  # the pilot's copies: not kept
+        for document in result.documents:  # the pilot's copies: not kept
             (self.out / "pilot" / document).unlink(missing_ok=True)
-        pilot.deleteLater()
         gc.collect()  # a sample of what is held, not of garbage not yet collected
         rss, threads, fds = process_sample()
-        return Journey(n, service, fault, pilot.result.outcome, pilot.result.reason,
+        return Journey(n, service, fault, result.outcome, result.reason,
                        fault == "none" or reached.is_set(), round(time.monotonic() - started, 2),
                        rss, threads, fds)
 
+    def _drive(self, service: str) -> Any:
+        """One scripted citizen through ``service``; its result. The pilot is
+        dropped on return (not deleteLater(): outside an event loop's own level
+        a deferred delete waits for a loop that never runs), having let go of
+        the kiosk when it finished."""
+        pilot = Autopilot(self.kiosk, service, self.out / "pilot", lang=self.random.choice(
+            self.terminal.config.terminal.languages), tap_delay_s=0.0,
+            printed_dir=getattr(self.terminal.devices["printer"], "out_dir", None),
+            timeout_s=JOURNEY_TIMEOUT_S, screenshots=False, exit_app=False)
+        pilot.start()
+        self._spin_until(lambda: pilot.finished, JOURNEY_TIMEOUT_S + 5)
+        return pilot.result
+
     def _inject(self, fault: str, reached: threading.Event) -> None:
-        devices, faults = self.terminal.devices, self.sandbox.faults
+        devices, faults = self.terminal.devices, self.faults
         read_timeout = self.terminal.config.backend.read_timeout_s
         if fault == "paper_out":
             devices["printer"].load_paper(0)
         elif fault == "printer_jam":
             devices["printer"].fail_next_job("paper_jam")
         elif fault == "backend_5xx":
-            faults.add(mode="error", path_prefix="/v1/", status=503, times=None)
+            faults.add("error", "/v1/", status=503, times=None)
         elif fault == "backend_timeout":
-            faults.add(mode="timeout", path_prefix="/v1/", delay_s=read_timeout + 1, times=2)
+            faults.add("timeout", "/v1/", delay_s=read_timeout + 1, times=2)
         elif fault == "network_down":
-            faults.add(mode="down", path_prefix="/", times=None)
+            faults.add("down", "/v1/", times=None)  # not /_sandbox/: it must be cleared
         if fault in ("paper_out", "printer_jam", "backend_5xx", "backend_timeout",
                      "network_down"):
             reached.set()  # in force from the start
@@ -264,7 +299,7 @@ class Soak:
 
     def _lift_faults(self) -> None:
         devices = self.terminal.devices
-        self.sandbox.faults.clear()
+        self.faults.clear()
         printer, camera, reader = devices["printer"], devices["camera"], devices["card_reader"]
         printer.load_paper(500)
         printer.fail_next_job(None)  # a jam armed for a journey that printed nothing
