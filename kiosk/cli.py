@@ -104,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     from kiosk.cli_print import add_print_commands
     from kiosk.cli_queue import add_queue_commands
     from kiosk.cli_run import add_run_commands
+    from kiosk.cli_soak import add_soak_commands
     from kiosk.cli_ui import add_ui_commands
 
     add_audit_commands(sub)
@@ -117,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     add_print_commands(sub)
     add_queue_commands(sub)
     add_run_commands(sub)
+    add_soak_commands(sub)
     add_ui_commands(sub)
     return p
 
@@ -152,7 +154,8 @@ def _demo(args: argparse.Namespace) -> int:
     setup_logging(config, data_dir(config.terminal.data_dir or None))
     from kiosk.app import build_terminal
 
-    terminal = build_terminal(config, backend_url=args.backend)
+    # config_path: settings a technician saves in maintenance go back to that file.
+    terminal = build_terminal(config, backend_url=args.backend, config_path=args.config)
     try:
         if args.autopilot:
             return _autopilot(terminal, args)

@@ -112,8 +112,9 @@ def test_unit_settings() -> None:
     assert "KIOSK_CONFIG=/etc/kiosk/terminal.toml" in env
     assert one("Service", "ProtectSystem") == "strict"
     writable = {p for line in e[("Service", "ReadWritePaths")] for p in line.split()}
-    # Its state, and USB sticks for the diagnostics bundle ("-": if they exist).
-    assert writable == {"/var/lib/kiosk", "-/media", "-/run/media"}
+    # Its state, its config (settings saved in maintenance), and USB sticks for
+    # the diagnostics bundle ("-": if they exist).
+    assert writable == {"/var/lib/kiosk", "/etc/kiosk", "-/media", "-/run/media"}
     for key in ("NoNewPrivileges", "ProtectHome", "PrivateTmp"):
         assert one("Service", key) == "yes"
     assert "PAMName" not in {k for _, k in e}, "a PAM session moves the kiosk out of the unit"

@@ -51,8 +51,9 @@ class TerminalParts(Protocol):
     face_verifier: FaceVerifier
     trust: TrustStore
 
-    def start_sync(self) -> Any:
-        """Start delivering the outbox in the background (None if there is none)."""
+    def start_sync(self, on_outcome: Callable[[Any], None] | None = None) -> Any:
+        """Start delivering the outbox in the background (None if there is none);
+        ``on_outcome`` hears of every delivery attempt."""
 
     def connectivity_probe(self) -> Callable[[], frozenset[str]]:
         """The departments down; raises when the gateway cannot be reached."""
@@ -208,9 +209,9 @@ def quit_on_signals() -> QTimer:
     falls into a window where it would be lost."""
 
     def stop(*_: object) -> None:
-        app = QApplication.instance()
-        if app is not None:
-            app.quit()
+        # Queued, not app.quit() now: before app.exec() runs, a quit does nothing
+        # and a SIGTERM right after start would be lost (the kiosk hung until killed).
+        QTimer.singleShot(0, QApplication.quit)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
@@ -229,11 +230,12 @@ def run(terminal: TerminalParts, *, windowed: bool = False, lang: str | None = N
         kiosk.window.show()
     else:
         lock_window(kiosk.window)
-    sync = terminal.start_sync()
+    # Fleet monitoring (docs/fleet.md): metrics endpoint and heartbeat, off this
+    # thread; first, so the outbox's delivery outcomes are counted from the start.
+    fleet = terminal.start_fleet() if hasattr(terminal, "start_fleet") else None
+    sync = terminal.start_sync(on_outcome=fleet.outbox_outcome if fleet is not None else None)
     monitor = watch_backend(kiosk, terminal.connectivity_probe(),
                             (lambda: sync.wake(retry_now=True)) if sync is not None else None)
-    # Fleet monitoring (docs/fleet.md): metrics endpoint and heartbeat, off this thread.
-    fleet = terminal.start_fleet() if hasattr(terminal, "start_fleet") else None
     if fleet is not None:
         kiosk.host.ended.connect(fleet.session_ended)
         fleet.watch(monitor)
@@ -247,11 +249,16 @@ def run(terminal: TerminalParts, *, windowed: bool = False, lang: str | None = N
     if interval is not None:
         watchdog.timeout.connect(sdnotify.notify_watchdog)
         watchdog.start(int(interval * 1000))
+    code = 0
     try:
-        return app.exec()
+        code = app.exec()
+        return code
     finally:
         watchdog.stop()
-        sdnotify.notify_stopping()
+        if code != RESTART_EXIT_CODE:
+            # Not when restarting in place: after STOPPING=1 systemd would kill
+            # the process that is about to exec itself (kiosk.cli_run.restart_if_asked).
+            sdnotify.notify_stopping()
         if kiosk.maintenance is not None:
             kiosk.maintenance.pages.stop()  # a camera preview left running
         if fleet is not None:
