@@ -15,10 +15,10 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import asdict
 from typing import Any
 
 from kiosk.config import data_dir, load
+from kiosk.maintenance.bundle import describe_device
 
 
 def add_devices_commands(sub: Any) -> None:
@@ -48,20 +48,11 @@ def _open(args: argparse.Namespace) -> tuple[Any, Mapping[str, Any]]:
     return config, build_devices(config, data_dir(config.terminal.data_dir or None))
 
 
-def describe(name: str, device: Any, driver: str) -> dict[str, Any]:
-    """What a technician reads of one device: no personal data (a card's
-    contents are never part of a status)."""
-    status = device.status
-    fields = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(status).items()}
-    return {"name": name, "kind": device.kind, "driver": driver,
-            "simulated": bool(device.simulated), "usable": bool(status.usable),
-            "reason": status.reason, **fields}
-
-
 def _status(args: argparse.Namespace) -> int:
     config, devices = _open(args)
     try:
-        rows = [describe(name, d, config.device(name).driver) for name, d in devices.items()]
+        rows = [describe_device(name, d, config.device(name).driver)
+                for name, d in devices.items()]
     finally:
         _close(devices)
     if args.json:
@@ -88,7 +79,7 @@ def _test(args: argparse.Namespace) -> int:
         driver = config.device(args.name).driver
         diagnosis = run_test(args.name, device, config, wait_s=args.wait)
         result = {"driver": driver, **diagnosis.as_dict("en"),
-                  "status": describe(args.name, device, driver)}
+                  "status": describe_device(args.name, device, driver)}
     finally:
         _close(devices)
     if args.json:

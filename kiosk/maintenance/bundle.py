@@ -36,6 +36,7 @@ from typing import IO, Any
 
 from kiosk.config import Config
 from kiosk.logs import redact
+from kiosk.maintenance.history import plain_fields
 
 PREFIX = "kiosk-diagnostics"
 AUDIT_ENTRIES = 200
@@ -150,10 +151,9 @@ def describe_device(name: str, device: Any, driver: str) -> dict[str, Any]:
     """One device's status as a technician reads it (as ``kiosk devices status``):
     no personal data, a card's contents are never part of a status."""
     status = device.status
-    fields = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(status).items()}
     return {"name": name, "kind": device.kind, "driver": driver,
             "simulated": bool(device.simulated), "usable": bool(status.usable),
-            "reason": status.reason, **fields}
+            "reason": status.reason, "device": status.device.value, **plain_fields(status)}
 
 
 def system_facts(home: Path, now: datetime) -> dict[str, Any]:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.maintenance.credentials import may
+from kiosk.maintenance.history import plain_fields
 
 if TYPE_CHECKING:
     from kiosk.devices.base import Device
@@ -41,7 +41,7 @@ def plain(value: Any) -> Any:
 
 def status_fields(device: Device) -> dict[str, Any]:
     """The device's status as plain values (no personal data is ever in one)."""
-    return {k: plain(v) for k, v in asdict(device.status).items()}
+    return {"device": device.status.device.value, **plain_fields(device.status)}
 
 
 class Pages:
