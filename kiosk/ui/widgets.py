@@ -15,6 +15,9 @@ from kiosk.ui.theme import PALETTE, SIZES
 def label(text: str, role: str = "body", *, align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft,
           name: str | None = None) -> QLabel:
     w = QLabel(text)
+    # Plain text always: a department's or the gateway's text that looks like
+    # HTML must be shown as it is, never rendered (links, images, layout).
+    w.setTextFormat(Qt.TextFormat.PlainText)
     w.setProperty("role", role)
     w.setWordWrap(True)
     w.setAlignment(align | Qt.AlignmentFlag.AlignVCenter)
