@@ -26,21 +26,18 @@ READY_TIMEOUT_S = 120.0  # model loading on a cold disk of a slow kiosk PC
 CALL_TIMEOUT_S = 30.0
 
 
+# The calls that carry a camera frame, and where it is among their arguments.
+FRAME_ARGUMENT = {"observe": 3, "locate": 2}
+
+
 def dispatch(engine: Any, op: str, args: tuple[Any, ...], calls: int) -> Any:
     if op == "enroll":
         return engine.enroll(args[0])
-    if op == "observe":
+    if op in FRAME_ARGUMENT:
         try:
-            return engine.observe(*args)
+            return getattr(engine, op)(*args)
         finally:
-            frame = args[3]
-            if isinstance(frame, bytearray):  # our copy of the frame: wipe it now
-                frame[:] = bytes(len(frame))
-    if op == "locate":
-        try:
-            return engine.locate(*args)
-        finally:
-            frame = args[2]
+            frame = args[FRAME_ARGUMENT[op]]
             if isinstance(frame, bytearray):  # our copy of the frame: wipe it now
                 frame[:] = bytes(len(frame))
     if op == "forget":
