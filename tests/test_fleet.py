@@ -236,3 +236,23 @@ def test_the_heartbeat_carries_the_audit_log_s_head(terminal) -> None:
     assert head() == {"audit_head": {"seq": 0, "hash": GENESIS}}
     entry = terminal_audit_log(terminal.home).append("cli", "queue.drop", item=7)
     assert head() == {"audit_head": {"seq": entry.seq, "hash": entry.hash}}
+
+
+def test_a_kiosk_in_maintenance_or_out_of_service_says_so(fleet, terminal,
+                                                           sandbox: SandboxServer) -> None:
+    """The monitoring stack alerts on a kiosk left out of service: one state at 1."""
+    assert fleet.server is not None
+    _, samples = scrape(fleet.server.url)
+    assert value(samples, "kiosk_service_state", state="in_service") == 1
+    state = ["open"]
+    fleet.metrics.service_state = lambda: state[0]
+    _, samples = scrape(fleet.server.url)
+    assert value(samples, "kiosk_service_state", state="maintenance") == 1
+    assert value(samples, "kiosk_service_state", state="in_service") == 0
+    state[0] = "out_of_service"
+    _, samples = scrape(fleet.server.url)
+    assert value(samples, "kiosk_service_state", state="out_of_service") == 1
+    with GatewayClient(sandbox.url, TERMINAL, TOKEN, retries=0) as client:
+        assert Heartbeat(client, fleet.metrics.snapshot, 60).beat()
+    seen = requests.get(sandbox.url + "/_sandbox/heartbeats", timeout=5).json()
+    assert seen[TERMINAL]["heartbeat"]["service_state"] == "out_of_service"

@@ -183,6 +183,9 @@ class ConnectivityLike(Protocol):
     def departments_down(self) -> frozenset[str]: ...
 
 
+SERVICE_STATES = ("in_service", "maintenance", "out_of_service")
+
+
 @dataclass(frozen=True)
 class Sources:
     """What the metrics read at scrape time (all optional but the terminal id)."""
@@ -228,8 +231,13 @@ class FleetMetrics:
         self.backend = r.gauge("kiosk_backend_online", "1 if the gateway answers, else 0")
         self.departments = r.gauge("kiosk_departments_down",
                                    "1 per department the gateway reports down", ["department"])
+        self.service = r.gauge("kiosk_service_state",
+                               "1 for the state the kiosk is in: in_service, maintenance "
+                               "(a technician at it) or out_of_service", ["state"])
         # The connectivity monitor, once watched: read at each scrape (no missed change).
         self.connectivity: ConnectivityLike | None = None
+        # Maintenance mode's state, once watched (kiosk.maintenance.mode.Maintenance.state).
+        self.service_state: Callable[[], str] | None = None
         self.up.set(1)
         self.build.set(1, version=self.version)
         self.backend.set(0)
@@ -263,6 +271,8 @@ class FleetMetrics:
         if self.connectivity is not None:
             self.set_backend(self.connectivity.online is True,
                              self.connectivity.departments_down)
+        service = self.service_now()
+        self.service.replace(({"state": s}, 1 if s == service else 0) for s in SERVICE_STATES)
         states = []
         for name, device in self.sources.devices.items():
             now = device.status.device
@@ -277,6 +287,11 @@ class FleetMetrics:
             status = self.sources.outbox.status()
             self.outbox_items.replace(({"state": s}, n) for s, n in status.counts.items())
             self.outbox_age.set(status.oldest_pending_age_s or 0.0)
+
+    def service_now(self) -> str:
+        """in_service, maintenance or out_of_service (in service when not watched)."""
+        state = self.service_state() if self.service_state is not None else "in_service"
+        return {"pin": "maintenance", "open": "maintenance"}.get(state, state)
 
     def render(self) -> str:
         return self.registry.render()
@@ -295,5 +310,5 @@ class FleetMetrics:
                 "uptime_s": round(self.uptime_s(), 3),
                 "devices": [{"name": n, "state": d.status.device.value}
                             for n, d in self.sources.devices.items()],
-                "alerts": alerts, "outbox": outbox,
+                "alerts": alerts, "outbox": outbox, "service_state": self.service_now(),
                 "backend_online": bool(self.backend.value())}

@@ -239,6 +239,9 @@ def run(terminal: TerminalParts, *, windowed: bool = False, lang: str | None = N
     if fleet is not None:
         kiosk.host.ended.connect(fleet.session_ended)
         fleet.watch(monitor)
+        if kiosk.maintenance is not None:  # a kiosk out of service is an alert of its own
+            mode = kiosk.maintenance
+            fleet.metrics.service_state = lambda: mode.state
     kiosk.journey.start()
     logging.getLogger(__name__).info("kiosk on screen")
     # Under systemd (packaging/): ready now, and a watchdog ping from this, the UI
