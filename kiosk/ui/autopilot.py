@@ -310,6 +310,9 @@ class Autopilot(QObject):
             return
         self.finished = True
         self._guard.stop()
+        # Its lambda holds the pilot, its timer is the pilot's child: a cycle
+        # through C++ that Python's collector cannot see (a soak leaked pilots).
+        self._guard.timeout.disconnect()
         self.result.outcome = outcome
         self.result.reason = None if outcome == "completed" else reason
         for path in sorted(self._printed() - self._printed_before):

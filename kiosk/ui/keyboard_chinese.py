@@ -94,6 +94,9 @@ class CandidateBar(QWidget):
 
     def _arrow(self, name: str, face: str, text_key: str, step: int) -> SizedButton:
         b = SizedButton(face, name)
+        # The bar's from the start: one never laid out (no second page) would
+        # otherwise outlive the bar, held by its own click handler (a soak found it).
+        b.setParent(self)
         b.setProperty("role", "keyfn")
         b.setAccessibleName(self.tr_(text_key))
         b.set_size(self.key_width, self.height())
@@ -188,6 +191,7 @@ class CandidateBar(QWidget):
     def _button(self, index: int) -> SizedButton:
         while len(self.buttons) <= index:
             b = SizedButton()
+            b.setParent(self)  # freed with the bar, laid out or not
             b.clicked.connect(lambda _=False, b=b: self.picked.emit(
                 int(b.objectName().removeprefix("cand:"))))
             self.buttons.append(b)

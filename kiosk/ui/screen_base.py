@@ -159,6 +159,27 @@ class FitScroll(QScrollArea):
             self.updateGeometry()  # wrapped text is as tall as the width makes it
 
 
+_flick: list[Any] = []  # [the anchor widget, the flick gesture type], made once
+
+
+def touch_scrolling(viewport: QWidget) -> None:
+    """A finger drags ``viewport``'s content, with momentum (QScroller).
+
+    QScroller.grabGesture registers a new gesture recognizer at every call, and
+    PySide makes a new enum type for each new gesture id it returns: about 3 KB
+    that are never freed, several times a journey (a soak of a thousand
+    journeys measured it). The flick recognizer serves any target (it drives the
+    scroller of the widget it sees), so it is registered once, on an anchor kept
+    for the process's life, and each viewport only grabs that gesture."""
+    if not _flick:
+        anchor = QWidget()
+        _flick[:] = [anchor, QScroller.grabGesture(
+            anchor, QScroller.ScrollerGestureType.TouchGesture)]
+    viewport.grabGesture(_flick[1])
+    viewport.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents, True)
+    QScroller.scroller(viewport)  # the scroller the gesture drives
+
+
 def scroller(content: QWidget, name: str = "Scroll", *, fit: bool = False) -> QScrollArea:
     """A scroll area that a finger can drag, with a scroll bar wide enough to
     show there is more (and to be dragged too). ``fit``: only as tall as its
@@ -171,7 +192,7 @@ def scroller(content: QWidget, name: str = "Scroll", *, fit: bool = False) -> QS
     area.setWidget(content)
     area.viewport().setAutoFillBackground(False)
     content.setAutoFillBackground(False)
-    QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+    touch_scrolling(area.viewport())
     return area
 
 
