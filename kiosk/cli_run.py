@@ -55,6 +55,11 @@ def _run(args: argparse.Namespace) -> int:
     log = logging.getLogger(__name__)
     log.info("kiosk %s starting: terminal %s, config %s", _version(), config.terminal.id,
              args.config)
+    if not config.terminal.production:
+        # Say so where field staff look: this terminal may run on demo parts
+        # (terminal.production = true refuses them, docs/configuration.md).
+        log.warning("terminal.production is false: not checked for demo settings "
+                    "(sandbox, simulators); a terminal serving citizens sets it to true")
     from kiosk.app import build_terminal
     from kiosk.ui.run import run
 

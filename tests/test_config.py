@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -185,3 +186,51 @@ def test_identity_with_a_ca_file(tmp_path: Path) -> None:
         parse(f"[identity]\ntrusted_issuers = ['sandbox', {str(key)!r}]\n")
     with pytest.raises(ConfigError, match=r"identity\.trusted_issuers: .*: cannot read"):
         parse(f"[identity]\ntrusted_issuers = [{str(tmp_path)!r}]\n")
+
+
+PRODUCTION = """version = 2
+[terminal]
+production = true
+[backend]
+url = "https://gateway.gov.mo/kiosk"
+[identity]
+trusted_issuers = ["{ca}"]
+[face]
+engine = "dlib"
+[devices.card_reader]
+driver = "pcsc"
+[devices.camera]
+driver = "opencv"
+[devices.printer]
+driver = "cups"
+[maintenance.technicians.T001]
+pin = "{pin}"
+role = "technician"
+"""
+
+
+def test_a_production_terminal_refuses_anything_of_the_demo(tmp_path: Path) -> None:
+    from kiosk.maintenance.credentials import hash_pin
+    from kiosk.sandbox.issuer import ca_certificate_pem
+
+    ca = tmp_path / "issuer-ca.pem"  # a CA file (here the sandbox's, by path: it is a test)
+    ca.write_bytes(ca_certificate_pem())
+    good = PRODUCTION.format(ca=ca, pin=hash_pin("246810", n=2**12))
+    assert parse(good).terminal.production
+    for old, new, key in [
+        ('url = "https://gateway.gov.mo/kiosk"', 'url = "embedded-sandbox"', "backend.url"),
+        (f'trusted_issuers = ["{ca}"]', 'trusted_issuers = ["sandbox"]',
+         "identity.trusted_issuers"),
+        ('driver = "pcsc"', 'driver = "simulator"', "devices.card_reader.driver"),
+        ('driver = "opencv"', 'driver = "simulator"', "devices.camera.driver"),
+        ('driver = "cups"', 'driver = "simulator"', "devices.printer.driver"),
+        ('engine = "dlib"', 'engine = "simulator"', "face.engine"),
+    ]:
+        with pytest.raises(ConfigError, match=re.escape(key)):
+            parse(good.replace(old, new))
+    without_technician = good[:good.index("[maintenance")]
+    with pytest.raises(ConfigError, match=re.escape("maintenance.technicians")):
+        parse(without_technician)
+    # The same demo settings are fine on a terminal that is not in production.
+    assert not parse(good.replace("production = true", "production = false")
+                     .replace('engine = "dlib"', 'engine = "simulator"')).terminal.production

@@ -14,6 +14,7 @@ from kiosk.config.errors import ConfigError
 if TYPE_CHECKING:
     from kiosk.config.schema import (
         BackendConfig,
+        Config,
         FaceConfig,
         FleetConfig,
         IdentityConfig,
@@ -258,3 +259,28 @@ def _read_file(key: str, path: str) -> bytes:
         raise ConfigError(f"{key}: {path}: no such file") from None
     except OSError as e:
         raise ConfigError(f"{key}: {path}: cannot read ({e.__class__.__name__})") from None
+
+
+def check_production(config: Config) -> None:
+    """A production terminal (``terminal.production = true``) serves real
+    citizens: nothing of the demo may be left in it. The sandbox issuer's keys
+    are public (anyone can make a card it vouches for), the embedded sandbox
+    is no gateway, simulators read no real card, the simulated face check
+    matches no real face, and maintenance needs a technician to enter."""
+    if not config.terminal.production:
+        return
+    if config.uses_embedded_sandbox:
+        raise ConfigError("backend.url: a production terminal needs the gateway's address, "
+                          "not the embedded sandbox")
+    if config.identity.trusts_sandbox:
+        raise ConfigError("identity.trusted_issuers: a production terminal must not trust the "
+                          "sandbox issuer (its keys are public)")
+    for name in ("card_reader", "camera", "printer"):
+        if config.device(name).driver == "simulator":
+            raise ConfigError(f"devices.{name}.driver: a production terminal needs a real "
+                              "device, not the simulator")
+    if config.face.engine == "simulator":
+        raise ConfigError("face.engine: a production terminal checks faces with dlib")
+    if not config.maintenance.technicians:
+        raise ConfigError("maintenance.technicians: a production terminal needs at least "
+                          "one technician (kiosk maintenance hash-pin)")

@@ -19,6 +19,7 @@ from kiosk.config.checks import (
     check_fleet,
     check_identity,
     check_logging,
+    check_production,
     technicians,
 )
 from kiosk.config.errors import ConfigError
@@ -37,6 +38,8 @@ class TerminalConfig:
     data_dir: str = ""
     languages: tuple[str, ...] = LANGUAGES
     default_language: str = "zh-Hant"
+    # true: serves real citizens, so nothing of the demo is allowed (checks.py).
+    production: bool = False
 
 
 @dataclass(frozen=True)
@@ -286,10 +289,12 @@ def _build(raw: dict[str, Any]) -> Config:
     _check(terminal, backend, session)
     check_identity(identity)
     check_face(face)
-    return Config(version=CONFIG_VERSION, terminal=terminal, backend=backend, session=session,
-                  identity=identity, face=face, printing=printing, fleet=fleet,
-                  maintenance=maintenance, logging=logging, devices=devices,
-                  enabled_services=tuple(enabled), service_hours=dict(hours))
+    config = Config(version=CONFIG_VERSION, terminal=terminal, backend=backend,
+                    session=session, identity=identity, face=face, printing=printing,
+                    fleet=fleet, maintenance=maintenance, logging=logging, devices=devices,
+                    enabled_services=tuple(enabled), service_hours=dict(hours))
+    check_production(config)
+    return config
 
 
 def _maintenance(table: Any) -> MaintenanceConfig:
