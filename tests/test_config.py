@@ -225,6 +225,7 @@ def test_a_production_terminal_refuses_anything_of_the_demo(tmp_path: Path) -> N
         ('driver = "opencv"', 'driver = "simulator"', "devices.camera.driver"),
         ('driver = "cups"', 'driver = "simulator"', "devices.printer.driver"),
         ('engine = "dlib"', 'engine = "simulator"', "face.engine"),
+        ('engine = "dlib"', 'engine = "dlib"\nliveness = false', "face.liveness"),
     ]:
         with pytest.raises(ConfigError, match=re.escape(key)):
             parse(good.replace(old, new))

@@ -281,6 +281,9 @@ def check_production(config: Config) -> None:
                               "device, not the simulator")
     if config.face.engine == "simulator":
         raise ConfigError("face.engine: a production terminal checks faces with dlib")
+    if not config.face.liveness:
+        raise ConfigError("face.liveness: a production terminal checks that the face is a "
+                          "live person's (a photo held to the camera must not pass)")
     if not config.maintenance.technicians:
         raise ConfigError("maintenance.technicians: a production terminal needs at least "
                           "one technician (kiosk maintenance hash-pin)")
