@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -155,6 +156,9 @@ def build_kiosk(terminal: TerminalParts, *, lang: str | None = None,
                       hours=cfg.service_hours)
     maintenance = _maintenance(terminal, host, citizen, journey, window)
     host.attach(Front(journey, maintenance) if maintenance is not None else journey)
+    # Between two citizens, off the UI thread (a trim walks the whole heap).
+    host.ended.connect(lambda _report: host.run_in_background(
+        release_free_memory, lambda _result, _error: None))
     key = cfg.maintenance.service_key
     window.guard.service_key = QKeySequence(key) if key else None
     application()
@@ -185,6 +189,21 @@ def _maintenance(terminal: TerminalParts, host: QtHost, citizen: CitizenScreen,
     if callable(watchers):
         host.ended.connect(watchers().session_ended)  # sessions counted by outcome
     return maintenance
+
+
+def release_free_memory() -> None:
+    """Hand the heap memory freed during a session back to the system (glibc's
+    malloc_trim). Python and Qt free what a session used, but glibc keeps the
+    freed pages in its arenas: over a thousand soak journeys resident memory
+    crept up by about 0.15 MB a journey with nothing leaked; trimmed after each
+    session it stays flat (docs/soak.md). Elsewhere than glibc: nothing to do."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    trim = getattr(libc, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 def watch_backend(kiosk: Kiosk, probe: Callable[[], frozenset[str]],
