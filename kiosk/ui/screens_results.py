@@ -177,6 +177,9 @@ class ResultScreen(Screen):
         if d.get("table"):
             column.addWidget(_table(d["table"], lambda x: self.label_text(x, tr),
                                     self.value_text))
+            if d["table"].get("more"):
+                column.addWidget(label(tr("result.more_rows", count=d["table"]["more"]),
+                                       "muted", name="ResultMore"))
         card, inside = panel("ResultDetails")
         inside.addWidget(scroller(content, "ResultScroll", fit=True))
         self.body.addWidget(card)

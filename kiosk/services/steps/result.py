@@ -20,6 +20,10 @@ Rows = Callable[[StepContext], Sequence[tuple[Text, Text]]]
 # ctx -> (column labels, rows of values), or None for no table.
 Table = Callable[[StepContext], tuple[Sequence[Text], Sequence[Sequence[Text]]] | None]
 Render = Callable[[StepContext, str], tuple[bytes, str]]
+# Rows of a table the screen shows; the rest are counted ("and N more"). A
+# gateway's list can be long (a soak's citizen had hundreds of applications,
+# each drawn at every visit); a printed copy, if offered, has them all.
+MAX_TABLE_ROWS = 50
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,7 +51,10 @@ class ShowResult(Step):
         table = self.table(ctx) if self.table else None
         if table is not None:
             columns, rows = table
-            data["table"] = {"columns": list(columns), "rows": [list(r) for r in rows]}
+            data["table"] = {"columns": list(columns),
+                             "rows": [list(r) for r in rows[:MAX_TABLE_ROWS]]}
+            if len(rows) > MAX_TABLE_ROWS:
+                data["table"]["more"] = len(rows) - MAX_TABLE_ROWS
         note = "result.printed" if printed else self.note(ctx)
         if note:
             data["note"] = note
