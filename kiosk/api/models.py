@@ -39,6 +39,11 @@ from kiosk.api.parse import (
 )
 
 _SERIAL = re.compile(r"[0-9]{12}")
+# What the payment screen can show as a QR code that every wallet reads back the
+# same: printable ASCII (a QR code of other text carries no ECI, and scanners
+# guess its encoding), at most 512 characters (an EMV merchant-presented code's
+# limit; a URL is far shorter), which always fits a QR code at level M.
+_QR_PAYLOAD = re.compile(r"[ -~]{1,512}")
 
 @dataclass(frozen=True)
 class Holder:
@@ -211,9 +216,17 @@ class Payment:
             status=one_of(o, "status", where, frozenset({"pending"})),
             amount=money(o, "amount", where),
             currency=currency(o, "currency", where),
-            qr_payload=string(o, "qr_payload", where, nonempty=True),
+            qr_payload=_qr_payload(o, where),
             expires_in_s=integer(o, "expires_in_s", where, minimum=1),
         )
+
+
+def _qr_payload(o: dict[str, Any], where: str) -> str:
+    payload = string(o, "qr_payload", where, nonempty=True)
+    if not _QR_PAYLOAD.fullmatch(payload):
+        raise GatewayProtocolError(f"{where}.qr_payload: expected 1 to 512 printable ASCII "
+                                   "characters")
+    return payload
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Final
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -84,7 +85,7 @@ class VirtualCard:
         self._t0 = profile.protocol == "T=0"
         try:
             key = serialization.load_pem_private_key(profile.chip_private_key_pem, None)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, UnsupportedAlgorithm):
             key = None  # a defective card: it answers INTERNAL AUTHENTICATE with 6F00
         self._key = key if isinstance(key, ec.EllipticCurvePrivateKey) else None
         self._pulled = threading.Event()
@@ -221,6 +222,8 @@ class VirtualCard:
             return b"", SW_WRONG_DATA
         offset = int.from_bytes(d[2:], "big")
         ne = cmd.ne or MAX_SHORT_NE  # on T=0 Le was left off; GET RESPONSE will say
+        if ne < 2:  # not even room for the tag 53 header
+            return b"", SW_WRONG_LENGTH
         remaining = len(content) - offset
         if remaining <= 0:
             return b"", SW_WRONG_P1P2

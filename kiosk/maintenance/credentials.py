@@ -12,9 +12,11 @@ off and on does not reset it.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import time
@@ -29,6 +31,10 @@ N, R, P = 2**14, 8, 1
 PIN = re.compile(r"\d{6,12}")
 RECORD = re.compile(r"scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)")
 MAX_LOCKOUT_S = 3600.0
+# The most a stored record may make one check cost: 8 times the default's work,
+# within the 32 MiB OpenSSL's scrypt allows (128·r·(N + p + 2) bytes).
+MAX_WORK = 8 * N * R * P
+MAX_SCRYPT_BYTES = 32 * 1024 * 1024
 
 
 class CredentialError(ValueError):
@@ -44,9 +50,18 @@ def hash_pin(pin: str, *, n: int = N, r: int = R, p: int = P) -> str:
 
 
 def check_record(record: str) -> None:
-    """Raise CredentialError if ``record`` is not a stored PIN hash."""
+    """Raise CredentialError if ``record`` is not a stored PIN hash, or one whose
+    cost or encoding ``pin_matches`` could not take (a config file is typed by
+    people: a slip must be an error here, not a hang or a crash at the PIN screen)."""
     m = RECORD.fullmatch(record)
-    if not m or int(m[1]) < 2**12 or int(m[1]) & (int(m[1]) - 1):
+    n, r, p = (int(m[1]), int(m[2]), int(m[3])) if m else (0, 0, 0)
+    try:
+        digest = base64.b64decode(m[5], validate=True) if m else b""
+        base64.b64decode(m[4] if m else "", validate=True)
+    except binascii.Error:
+        digest = b""
+    if (not m or n < 2**12 or n & (n - 1) or r < 1 or p < 1 or n * r * p > MAX_WORK
+            or 128 * r * (n + p + 2) > MAX_SCRYPT_BYTES or len(digest) != 32):
         raise CredentialError("not a PIN hash made by `kiosk maintenance hash-pin`")
 
 
@@ -111,11 +126,20 @@ class Gate:
     def _load(self) -> dict:
         try:
             data = json.loads(self.state_file.read_text(encoding="utf-8"))
-            return {"failures": int(data["failures"]), "locked_until": float(data["locked_until"]),
-                    "lockouts": int(data["lockouts"])}
+            state = {"failures": int(data["failures"]),
+                     "locked_until": float(data["locked_until"]),
+                     "lockouts": int(data["lockouts"])}
+            # Counts the gate could have written (never negative) and a finite time.
+            if min(state["failures"], state["lockouts"]) < 0 or not math.isfinite(
+                    state["locked_until"]):
+                raise ValueError("out of range")
+            # Past 32 lockouts the wait is MAX_LOCKOUT_S anyway (300 s · 2**32); a
+            # bigger count would only make 2**lockouts huge (slow, then no float).
+            state["lockouts"] = min(state["lockouts"], 32)
+            return state
         except FileNotFoundError:
             return {"failures": 0, "locked_until": 0.0, "lockouts": 0}
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
             # A damaged or edited file locks, it does not unlock.
             return {"failures": 0, "locked_until": self.clock() + self.lockout_s, "lockouts": 1}
 

@@ -178,15 +178,12 @@ class AuditLog:
     def entries(self, since: int | None = None, limit: int | None = None) -> list[Entry]:
         """Entries after seq ``since`` (all if None), oldest first, at most ``limit``.
         Details that are not valid JSON (tampered) come back as ``{"?": text}``."""
-        sql = (f"SELECT seq, at, actor, action, details, prev_hash, hash FROM {TABLE} "
-               "WHERE seq > ? ORDER BY seq")
+        sql = "WHERE seq > ? ORDER BY seq"
         args: list[Any] = [since or 0]
         if limit is not None:
             sql += " LIMIT ?"
             args.append(max(0, limit))
-        with self._lock:
-            rows = self._db.conn.execute(sql, args).fetchall()
-        return [_entry(r) for r in rows]
+        return [_entry(r) for r in self._select(sql, args)]
 
     def verify(self) -> VerifyResult:
         """Walk the whole chain; the first failing entry, or ok.
@@ -199,10 +196,7 @@ class AuditLog:
         """
         expected_seq, prev = 1, GENESIS
         count = 0
-        with self._lock:
-            rows: Iterator[tuple[Any, ...]] = iter(self._db.conn.execute(
-                f"SELECT seq, at, actor, action, details, prev_hash, hash FROM {TABLE} "
-                "ORDER BY seq").fetchall())
+        rows: Iterator[tuple[Any, ...]] = iter(self._select("ORDER BY seq", []))
         for seq, at, actor, action, details_text, prev_hash, stored in rows:
             count += 1
             if seq != expected_seq:
@@ -210,10 +204,17 @@ class AuditLog:
                                     f"expected seq {expected_seq}, found {seq}")
             try:
                 details = json.loads(details_text)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, RecursionError):
                 details = {"?": details_text}
-            if not hmac.compare_digest(self._hash(seq, at, actor, action, details, prev_hash),
-                                       str(stored)):
+            try:
+                intact = hmac.compare_digest(
+                    self._hash(seq, at, actor, action, details, prev_hash), str(stored))
+            except (TypeError, ValueError, RecursionError):
+                # A cell no kiosk writes (bytes, a lone surrogate, a hash that is not
+                # ASCII, JSON nested past the recursion limit) cannot be the content
+                # that was hashed.
+                intact = False
+            if not intact:
                 return VerifyResult(False, count, seq, "hash mismatch",
                                     "its content is not what was recorded")
             if prev_hash != prev:
@@ -223,6 +224,23 @@ class AuditLog:
         return VerifyResult(True, count, head=(expected_seq - 1, prev))
 
     # --- plumbing --------------------------------------------------------------
+
+    def _select(self, clauses: str, args: list[Any]) -> list[tuple[Any, ...]]:
+        """The table's rows (``clauses`` after FROM), every cell text or a number.
+        An edited file may hold bytes, or text that is not UTF-8 (which makes
+        sqlite3 refuse the row, so it is then read as bytes): either is decoded
+        with replacement characters, so it is shown, and its hash no longer matches."""
+        columns = ("at", "actor", "action", "details", "prev_hash", "hash")
+        with self._lock:
+            try:
+                rows = self._db.conn.execute(
+                    f"SELECT seq, {', '.join(columns)} FROM {TABLE} {clauses}", args).fetchall()
+            except sqlite3.OperationalError:
+                as_bytes = ", ".join(f"CAST({c} AS BLOB)" for c in columns)
+                rows = self._db.conn.execute(f"SELECT seq, {as_bytes} FROM {TABLE} {clauses}",
+                                             args).fetchall()
+        return [tuple(v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in row)
+                for row in rows]
 
     def _hash(self, seq: int, at: str, actor: str, action: str, details: Any,
               prev_hash: str) -> str:
@@ -283,6 +301,9 @@ def _entry(row: tuple[Any, ...]) -> Entry:
     seq, at, actor, action, details_text, prev_hash, digest = row
     try:
         details = json.loads(details_text)
-    except (TypeError, ValueError):
+        json.dumps(details, ensure_ascii=False).encode()  # "\ud800" reads, but is no text
+    except (TypeError, ValueError, RecursionError):
+        details = None
+    if not isinstance(details, dict):  # tampered: not the object append() wrote
         details = {"?": details_text}
     return Entry(seq, at, actor, action, details, prev_hash, digest)

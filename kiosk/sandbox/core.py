@@ -148,7 +148,9 @@ def json_body(req: Request) -> dict[str, Any]:
     """The body as a JSON object, checked against the operation's schema."""
     try:
         body = json.loads(req.body)
-    except (ValueError, RecursionError):
+        # A lone surrogate ("\ud800") is valid JSON but not text: SQLite cannot store it.
+        json.dumps(body, ensure_ascii=False).encode()
+    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
         raise ApiError(400, "invalid_request", "body is not valid JSON") from None
     problems = schema.validate(body, schema.request_schema(req.method, req.path))
     if problems:

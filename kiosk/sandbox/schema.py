@@ -158,8 +158,10 @@ def _validate_discriminated(
     name = schema["discriminator"]["propertyName"]
     if name not in value:
         return [f"{where}.{name}: missing"]
-    target = schema["discriminator"].get("mapping", {}).get(value[name])
-    if not isinstance(value[name], str) or target is None:
+    # A string first: a list or an object is no mapping key (and unhashable).
+    target = (schema["discriminator"].get("mapping", {}).get(value[name])
+              if isinstance(value[name], str) else None)
+    if target is None:
         return [f"{where}.{name}: not one of the allowed values"]
     return validate(value, {"$ref": target}, spec, where)
 
