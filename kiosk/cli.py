@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from kiosk.config import ConfigError, config_path, data_dir, load
 from kiosk.i18n import LANGUAGES
+from kiosk.memory import limit_heap_arenas
 
 if TYPE_CHECKING:  # the app and Qt load only for the commands that need them
     from kiosk.app import Terminal
@@ -27,6 +28,8 @@ kiosk: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Before any thread starts: a kiosk runs for months (kiosk/memory.py).
+    limit_heap_arenas()
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):

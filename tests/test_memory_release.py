@@ -4,7 +4,7 @@ resident memory creeps up for months: the soak measured it, docs/soak.md)."""
 
 from __future__ import annotations
 
-from kiosk.ui.run import release_free_memory
+from kiosk.memory import limit_heap_arenas, release_free_memory
 from kiosk.ui.soak import process_sample
 
 
@@ -22,3 +22,7 @@ def test_freed_heap_memory_goes_back_to_the_system() -> None:
     assert before_free - held < 32 * 1024, "the freed memory went back without a trim"
     assert held - released > 64 * 1024  # kB: at least 64 of the 128 MB returned
     assert len(kept) == 32000
+
+
+def test_glibc_takes_the_arena_limit() -> None:
+    assert limit_heap_arenas()  # this machine's libc is glibc, as a terminal's

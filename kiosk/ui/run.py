@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -28,6 +27,7 @@ from kiosk.identity.verify import TrustStore
 from kiosk.journey import Journey
 from kiosk.journey.host import ManualClock
 from kiosk.maintenance.mode import CitizenScreen, Front, Maintenance
+from kiosk.memory import release_free_memory
 from kiosk.offline.connectivity import Connectivity
 from kiosk.services.contract import Service
 from kiosk.ui.bridge import QtHost
@@ -189,21 +189,6 @@ def _maintenance(terminal: TerminalParts, host: QtHost, citizen: CitizenScreen,
     if callable(watchers):
         host.ended.connect(watchers().session_ended)  # sessions counted by outcome
     return maintenance
-
-
-def release_free_memory() -> None:
-    """Hand the heap memory freed during a session back to the system (glibc's
-    malloc_trim). Python and Qt free what a session used, but glibc keeps the
-    freed pages in its arenas: over a thousand soak journeys resident memory
-    crept up by about 0.15 MB a journey with nothing leaked; trimmed after each
-    session it stays flat (docs/soak.md). Elsewhere than glibc: nothing to do."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    trim = getattr(libc, "malloc_trim", None)
-    if trim is not None:
-        trim(0)
 
 
 def watch_backend(kiosk: Kiosk, probe: Callable[[], frozenset[str]],
