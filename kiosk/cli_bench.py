@@ -28,9 +28,10 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from kiosk import package_version
 
 RATIO = ("figure / baseline, both measured in the same process; every figure is a cost "
          "(lower is better), so a ratio below 1 means the kiosk costs less than its baseline")
@@ -156,13 +157,13 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "load_average": [round(x, 2) for x in os.getloadavg()],
-        "packages": {name: _version(name) for name in PACKAGES},
+        "packages": {name: package_version(name) for name in PACKAGES},
     }
 
 
 def kiosk_source(root: Path) -> dict[str, Any]:
     """The kiosk's version and, from git, the commit the benchmarks ran on."""
-    source: dict[str, Any] = {"version": _version("kiosk"), "commit": None,
+    source: dict[str, Any] = {"version": package_version(), "commit": None,
                               "uncommitted_changes": None}
     git = shutil.which("git")
     if git is None:
@@ -202,11 +203,6 @@ def _os_release() -> str | None:
     return None
 
 
-def _version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 # --- the report as text ---------------------------------------------------------------

@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any
 
-from kiosk import sdnotify
+from kiosk import package_version, sdnotify
 
 # kiosk.ui.run.RESTART_EXIT_CODE (EX_TEMPFAIL), restated so this module loads without Qt.
 RESTART_EXIT_CODE = 75
@@ -53,8 +53,8 @@ def _run(args: argparse.Namespace) -> int:
     home = data_dir(config.terminal.data_dir or None)
     setup_logging(config, home)
     log = logging.getLogger(__name__)
-    log.info("kiosk %s starting: terminal %s, config %s", _version(), config.terminal.id,
-             args.config)
+    log.info("kiosk %s starting: terminal %s, config %s", package_version() or "unknown",
+             config.terminal.id, args.config)
     if not config.terminal.production:
         # Say so where field staff look: this terminal may run on demo parts
         # (terminal.production = true refuses them, docs/configuration.md).
@@ -95,10 +95,3 @@ def restart_if_asked(code: int) -> int:
     os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
-def _version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("kiosk")
-    except metadata.PackageNotFoundError:
-        return "unknown"

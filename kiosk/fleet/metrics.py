@@ -18,9 +18,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any, Protocol
 
+from kiosk import package_version
 from kiosk.devices.alerts import Alert
 from kiosk.devices.status import DeviceState, DeviceStatus
 from kiosk.journey import SessionReport
@@ -34,10 +34,7 @@ _SAFE_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 
 def app_version() -> str:
-    try:
-        return metadata.version("kiosk")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    return package_version() or "unknown"
 
 
 def safe_label(value: str | None, none: str = "none") -> str:

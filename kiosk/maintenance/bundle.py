@@ -30,10 +30,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from kiosk import package_version
 from kiosk.config import Config
 from kiosk.logs import redact
 from kiosk.maintenance.history import plain_fields
@@ -113,7 +113,7 @@ def write_bundle(config: Config, home: Path, target_dir: Path, *,
         notes["logs"] = f"{type(e).__name__}: {e.strerror or e}"
     manifest = {"format": 1, "terminal_id": config.terminal.id,
                 "created_at": now.isoformat(timespec="seconds"),
-                "kiosk_version": _version("kiosk"),
+                "kiosk_version": package_version(),
                 "members": [{"name": n, "size": size, "sha256": digest}
                             for n, _, size, digest in members],
                 "notes": notes}
@@ -160,10 +160,10 @@ def system_facts(home: Path, now: datetime) -> dict[str, Any]:
     disk = shutil.disk_usage(home)
     facts: dict[str, Any] = {
         "generated_at": now.isoformat(timespec="seconds"),
-        "kiosk_version": _version("kiosk"), "python": platform.python_version(),
+        "kiosk_version": package_version(), "python": platform.python_version(),
         "executable": sys.executable, "platform": platform.platform(),
         "machine": platform.machine(), "hostname": socket.gethostname(),
-        "packages": {p: _version(p) for p in KEY_PACKAGES},
+        "packages": {p: package_version(p) for p in KEY_PACKAGES},
         "disk": {"path": str(home), "total_bytes": disk.total, "free_bytes": disk.free}}
     try:
         uptime = float(Path("/proc/uptime").read_text().split()[0])
@@ -334,11 +334,6 @@ def _write(path: Path, members: list[Member], now: datetime) -> Path:
     return path
 
 
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 # --- where to write -------------------------------------------------------------------------
