@@ -25,11 +25,10 @@ from kiosk.logs import setup_logging
 from kiosk.maintenance.bundle import config_summary, usb_mounts, usb_targets, write_bundle
 from kiosk.maintenance.credentials import hash_pin
 from kiosk.offline.audit import terminal_audit_log
-from kiosk.sandbox.demo import DEMO_CITIZENS
+from kiosk.sandbox.demo import DEMO_CITIZENS, personal_data
 from tests.conftest import TOKEN
 from tests.service_driver import walk
 from tests.test_logs import clean_root, run_with_journald  # noqa: F401 (a fixture)
-from tests.test_privacy_logs import _personal
 
 REPO = Path(__file__).resolve().parent.parent
 CITIZEN = DEMO_CITIZENS[0]
@@ -86,7 +85,7 @@ def test_a_bundle_after_a_citizen_holds_none_of_their_data(
     key = (kiosk_home / "keys" / "data.key").read_bytes()
     raw = gzip.decompress(path.read_bytes())
     for name, data in [*got.items(), ("(the whole archive)", raw)]:
-        for secret in [*_personal(), "chan@example.mo", TOKEN]:
+        for secret in [*personal_data(), "chan@example.mo", TOKEN]:
             assert secret.encode() not in data, (name, secret)
         assert key not in data and key.hex().encode() not in data, name
     assert b"SQLite format 3" not in raw and b"%PDF" not in raw  # no database, no printout

@@ -19,10 +19,11 @@ from kiosk.fleet.metrics import Registry, safe_label
 from kiosk.fleet.monitor import Fleet
 from kiosk.fleet.server import MetricsServer, parse_listen
 from kiosk.journey import SessionReport
+from kiosk.sandbox.demo import personal_data
 from kiosk.sandbox.server import SandboxServer
 from tests.conftest import TERMINAL, TOKEN
 from tests.service_driver import walk
-from tests.test_privacy_logs import SERVICES, _personal
+from tests.test_privacy_logs import SERVICES
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -128,10 +129,10 @@ def test_no_personal_data_after_every_service(fleet, host, journey, terminal, sa
     resp, samples = scrape(fleet.server.url)
     assert sum(v for (n, _), v in samples.items() if n == "kiosk_sessions_total") \
         == len(host.reports) >= len(SERVICES)
-    leaks = sorted({p for p in _personal() if p in resp.text})
+    leaks = sorted({p for p in personal_data() if p in resp.text})
     assert leaks == []
     body = fleet.metrics.snapshot()
-    assert not [p for p in _personal() if p in repr(body)]
+    assert not [p for p in personal_data() if p in repr(body)]
 
 
 def test_heartbeat_reaches_the_sandbox(terminal, sandbox: SandboxServer) -> None:

@@ -53,6 +53,18 @@ DEMO_CITIZENS: tuple[DemoCitizen, ...] = (
 )
 
 
+def personal_data() -> list[str]:
+    """What of the demo citizens must never reach a log, a metric or a bundle:
+    names (whole, and each part longer than three letters), ID numbers with and
+    without the check digit, card numbers, phone numbers as written and as dialled."""
+    found: list[str] = []
+    for c in DEMO_CITIZENS:
+        found += [c.name_zh, c.name_latin, c.id_number, c.id_number.split("(")[0],
+                  c.card_number, c.phone, c.phone.replace(" ", "")[-8:]]
+        found += [part for part in c.name_latin.replace(",", "").split() if len(part) > 3]
+    return found
+
+
 def by_card_number(card_number: str) -> DemoCitizen | None:
     return next((c for c in DEMO_CITIZENS if c.card_number == card_number), None)
 
