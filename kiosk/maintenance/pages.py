@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,13 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TOUCH_GRID = (6, 10)  # rows, columns: cells about 190 px wide on the kiosk's screen
-# The test-print and preview actions each device offers besides its test.
+# What a device offers besides its test: a camera, its live preview.
 EXTRA_ACTIONS = {"camera": ("preview",)}
-
-
-def plain(value: Any) -> Any:
-    """A status field as a screen or a bundle shows it: enums by value."""
-    return value.value if isinstance(value, Enum) else value
 
 
 def status_fields(device: Device) -> dict[str, Any]:
@@ -176,7 +170,7 @@ class Pages:
         rows = []
         for name, device in self.devices.items():
             status = device.status
-            rows.append({"name": name, "state": plain(status.device),
+            rows.append({"name": name, "state": status.device.value,
                          "usable": bool(status.usable), "reason": status.reason or ""})
         return {"devices": rows, "notice": self.notice,
                 "tools": [t for t, on in (("touch", True), ("counters", self.counters is not None),

@@ -300,7 +300,6 @@ class Soak:
         camera.recover()
         if reader.inserted is not None:
             reader.remove()  # the citizen takes the card
-        self._spin_until(lambda: True, 0)  # deliver what those changes posted
 
     def _back_in_service(self) -> bool:
         """The attract screen again: the citizen left, the kiosk waits for the next."""
