@@ -141,7 +141,7 @@ def save_changes(path: str | os.PathLike[str],
         done = []
         for key in keys:
             before, after = _before(key, old_config, old_raw), value_at(config, key)
-            if not _same(before, after):
+            if not same_value(before, after):
                 done.append(Change(key, shown(key, before), shown(key, after)))
         if notes:
             done.insert(0, Change("version", version_of(old_raw), CONFIG_VERSION))
@@ -196,7 +196,7 @@ def _set(doc: Any, key: str, value: Any, before: Any) -> bool:
             return False
         del table[last]
         return True
-    if _same(value, before):
+    if same_value(value, before):
         return False
     try:
         table[last] = value
@@ -230,12 +230,12 @@ def _plain(key: str, value: Any) -> Any:
     raise ConfigError(f"{key}: {type(value).__name__} cannot be written in a config file")
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
     """Equal as config values: 60 and 60.0, a list and a tuple; never True and 1."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
 
@@ -245,7 +245,7 @@ def _check_written(key: str, wanted: Any, raw: Mapping[str, Any]) -> None:
     value: Any = raw
     for part in key.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None
-    if not _same(_plain(key, wanted), value):
+    if not same_value(_plain(key, wanted), value):
         raise ConfigError(f"{key}: this file's layout keeps the value from being written "
                           "(edit it by hand)")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.config import Config, ConfigError
-from kiosk.config.edit import save_changes
+from kiosk.config.edit import same_value, save_changes
 from kiosk.config.paths import default_config_path
 from kiosk.config.settings import BY_KEY, SETTINGS, Setting, step_value, value_of
 from kiosk.i18n import LANGUAGE_NAMES
@@ -127,7 +127,7 @@ class SettingsPage:
 
     def _set(self, key: str, value: Any) -> None:
         self.error, self.saved = None, None
-        if _plain(value) == _plain(value_of(self.config, key)):
+        if same_value(value, value_of(self.config, key)):  # as saving would judge it
             self.draft.pop(key, None)
         else:
             self.draft[key] = value
