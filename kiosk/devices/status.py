@@ -16,6 +16,12 @@ class DeviceState(StrEnum):
     STARTING = "starting"
 
 
+# States a device does not leave by itself: out of use until someone sees to it
+# (no use waiting on it in a test; a failure to count).
+DOWN_STATES = frozenset({DeviceState.OFFLINE, DeviceState.HARDWARE_ERROR,
+                         DeviceState.NO_DEVICE})
+
+
 class Media(StrEnum):
     PRESENT = "present"
     ABSENT = "absent"

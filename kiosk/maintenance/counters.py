@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 from kiosk.devices.base import Device
 from kiosk.devices.printer import JobEnd, Printer
 from kiosk.devices.status import (
+    DOWN_STATES,
     CardReaderStatus,
-    DeviceState,
     DeviceStatus,
     Media,
     Paper,
@@ -42,9 +42,6 @@ NAMES = ("sessions_completed", "sessions_cancelled", "sessions_timeout",
 # What each counted unit uses up: a printed page is one sheet (or one length of roll).
 USES = {"pages": "paper"}
 SESSION_OUTCOMES = ("completed", "cancelled", "timeout", "card_removed", "failed")
-# States in which a device is out of use until someone sees to it.
-FAILED_STATES = frozenset({DeviceState.HARDWARE_ERROR, DeviceState.OFFLINE,
-                           DeviceState.NO_DEVICE})
 log = logging.getLogger(__name__)
 
 
@@ -142,7 +139,7 @@ class Counters:
 def failed(status: DeviceStatus) -> bool:
     """Is the device out of use until someone sees to it (not a citizen's doing,
     as an open cover or a card left in is)?"""
-    if status.device in FAILED_STATES:
+    if status.device in DOWN_STATES:
         return True
     if isinstance(status, PrinterStatus):
         return status.jammed or status.paper is Paper.OUT

@@ -21,7 +21,7 @@ from typing import Any
 
 from kiosk.config import Config
 from kiosk.devices.base import Device, DeviceError
-from kiosk.devices.status import DeviceState, DeviceStatus
+from kiosk.devices.status import DOWN_STATES, DeviceState, DeviceStatus
 from kiosk.i18n import LANGUAGES, t
 from kiosk.identity.verify import TrustStore, TrustStoreError, verify_card
 
@@ -30,8 +30,6 @@ CAMERA_TIMEOUT_S = 10.0
 CARD_READ_TIMEOUT_S = 30.0
 PRINT_TIMEOUT_S = 180.0
 SOUND_TIMEOUT_S = 30.0
-# States a device does not leave by itself within a test's wait: no use waiting on.
-DOWN = frozenset({DeviceState.OFFLINE, DeviceState.HARDWARE_ERROR, DeviceState.NO_DEVICE})
 log = logging.getLogger(__name__)
 
 Outcome = tuple[bool, str, dict[str, Any]]  # passed, text key, values
@@ -148,7 +146,7 @@ def _await(device: Device, known: Callable[[DeviceStatus], bool], wait_s: float
 
 
 def _card_known(status: DeviceStatus) -> bool:
-    return getattr(status.media, "value", "") == "present" or status.device in DOWN
+    return getattr(status.media, "value", "") == "present" or status.device in DOWN_STATES
 
 
 def _test_card_reader(reader: Any, config: Config, wait_s: float,
@@ -192,7 +190,7 @@ def _frames(camera: Any, want: int, timeout_s: float) -> tuple[list[tuple[float,
             enough.set()
 
     def on_status(_device: Device, status: DeviceStatus) -> None:
-        if status.device in DOWN:
+        if status.device in DOWN_STATES:
             enough.set()
 
     unsubscribe = camera.subscribe(on_status)
@@ -315,7 +313,7 @@ def _quick(device: Any, camera_frames: int, deadline: float) -> Outcome:
     # the time there is; a device down is judged at once.
     status = _await(device, lambda s: s.device is not DeviceState.STARTING, left())
     if device.kind == "camera":
-        if status.device in DOWN:
+        if status.device in DOWN_STATES:
             return _not_usable(device, status)
         return _frames_outcome(device, max(1, camera_frames), left())
     if device.kind in ("printer", "speaker"):
