@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.config import Config, ConfigError
+from kiosk.config.files import write_atomically
 
 # scrypt's cost: 2^14 × 8 × 1 is about 16 MB and 50 ms a guess on the kiosk.
 N, R, P = 2**14, 8, 1
@@ -144,10 +145,9 @@ class Gate:
             return {"failures": 0, "locked_until": self.clock() + self.lockout_s, "lockouts": 1}
 
     def _save(self, state: dict) -> None:
+        # Durably: switching the kiosk off and on must not reset the count.
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        part = self.state_file.with_suffix(".part")
-        part.write_text(json.dumps(state), encoding="utf-8")
-        os.replace(part, self.state_file)
+        write_atomically(self.state_file, json.dumps(state).encode())
 
 
 # What each role may do in maintenance mode (config: [maintenance.technicians.ID]

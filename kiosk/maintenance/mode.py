@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiosk.config.files import write_atomically
 from kiosk.journey.host import JourneyHost, Timer
 from kiosk.journey.views import View
 from kiosk.maintenance.credentials import Attempt
@@ -315,10 +315,9 @@ class Maintenance:
             return True  # a damaged record keeps the kiosk out of service, never in
 
     def _keep_out_of_service(self, out: bool) -> None:
+        # Durably: the point is that a power cut does not put the kiosk back in service.
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        part = self.state_file.with_suffix(".part")
-        part.write_text(json.dumps({"out_of_service": out}), "utf-8")
-        os.replace(part, self.state_file)
+        write_atomically(self.state_file, json.dumps({"out_of_service": out}).encode())
 
 
 class Front:
