@@ -81,7 +81,7 @@ class WindowGuard(KioskLock):
     maintenance = Signal(str)
     _guarded: QObject | None = None  # the QWindow filtered now
     service_key: QKeySequence | None = None
-    _corner_presses: list[float]
+    _corner_presses: tuple[float, ...] = ()  # when, of the recent presses in the corner
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
@@ -102,15 +102,15 @@ class WindowGuard(KioskLock):
 
     def _count_corner(self, at: QPointF | None) -> None:
         if at is None or at.x() > GESTURE_CORNER or at.y() > GESTURE_CORNER:
-            self._corner_presses = []
+            self._corner_presses = ()
             return
         now = time.monotonic()
-        presses = [t for t in getattr(self, "_corner_presses", []) if now - t < GESTURE_WITHIN_S]
+        presses = [t for t in self._corner_presses if now - t < GESTURE_WITHIN_S]
         presses.append(now)
         if len(presses) >= GESTURE_PRESSES:
             presses = []
             self.maintenance.emit("gesture")
-        self._corner_presses = presses
+        self._corner_presses = tuple(presses)
 
     def guard(self, window: QWidget) -> None:
         """Filter ``window``'s QWindow (again, should the platform have made a
