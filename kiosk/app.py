@@ -23,6 +23,7 @@ from kiosk.fleet.monitor import start_fleet
 from kiosk.identity.face import FaceVerifier, SimulatedFaceVerifier
 from kiosk.identity.verify import TrustStore, TrustStoreError
 from kiosk.maintenance.build import Watchers, build_maintenance
+from kiosk.maintenance.diagnostics import terminal_trust
 from kiosk.offline.kept_prints import KeptPrints
 from kiosk.offline.keys import KeyFileError, load_or_create_key
 from kiosk.offline.outbox import Outbox, OutboxItem
@@ -35,7 +36,6 @@ from kiosk.offline.sync import (
     SyncWorker,
     TransientDeliveryError,
 )
-from kiosk.sandbox.issuer import sandbox_trust_store
 from kiosk.sandbox.phone import SandboxPhone
 from kiosk.sandbox.server import SandboxServer
 from kiosk.services.contract import Service
@@ -143,9 +143,7 @@ def face_verifier(config: Config) -> FaceVerifier:
 def trust_store(config: Config) -> TrustStore:
     """The issuer CAs this terminal trusts; a bad anchor is a configuration error."""
     try:
-        return TrustStore.from_config(
-            config.identity,
-            sandbox=sandbox_trust_store() if config.identity.trusts_sandbox else None)
+        return terminal_trust(config)
     except TrustStoreError as e:
         raise ConfigError(str(e)) from None
 
