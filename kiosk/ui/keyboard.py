@@ -49,7 +49,7 @@ from kiosk.ui.keyboard_layouts import (
     taps,
     variant,
 )
-from kiosk.ui.widgets import repolish
+from kiosk.ui.widgets import discard, repolish, take_all
 
 Tr = Callable[..., str]
 __all__ = ["DIGITS", "LATIN", "LAYOUTS", "PHONE", "PIN", "Keyboard", "Layout"]
@@ -169,16 +169,9 @@ class Keyboard(QWidget):
     # ----- drawing -------------------------------------------------------------------
 
     def _build(self) -> None:
-        while self.rows.count():
-            item = self.rows.takeAt(0)
-            row = item.layout()
-            if row is not None:
-                while row.count():
-                    w = row.takeAt(0).widget()
-                    if w is not None:
-                        w.hide()
-                        w.setParent(None)
-                        w.deleteLater()
+        for widget in take_all(self.rows):
+            if widget is not self.bar:  # the candidate bar lives as long as the keyboard
+                discard(widget)
         self.keys = {}
         lay = self.layout_
         self.built = (lay, self.can_switch)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWi
 
 from kiosk.i18n.pinyin import Candidate, Composer
 from kiosk.ui.theme import FONT_FAMILIES, SIZES
-from kiosk.ui.widgets import repolish
+from kiosk.ui.widgets import repolish, take_all
 
 Tr = Callable[..., str]
 
@@ -127,8 +127,7 @@ class CandidateBar(QWidget):
     # ----- drawing ---------------------------------------------------------------------------
 
     def _clear_row(self) -> None:
-        while self.row.count():
-            self.row.takeAt(0)
+        take_all(self.row)  # the bar keeps its buttons: hidden, drawn again
         for w in (*self.buttons, self.prev, self.next, self.hint, self.letters):
             w.hide()
 
