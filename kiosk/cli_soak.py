@@ -112,8 +112,9 @@ def _soak(args: argparse.Namespace) -> int:
 
     def progress(j: Journey) -> None:
         if not args.json and (j.n % 25 == 0 or j.n == args.journeys):
-            print(f"{j.n:>5} journeys · {j.rss_kb / 1024:.1f} MB · {j.threads} threads · "
-                  f"{j.fds} fds", file=sys.stderr, flush=True)
+            print(f"{j.n:>5} journeys · {j.rss_kb / 1024:.1f} MB resident "
+                  f"({j.heap_kb / 1024:.1f} MB heap in use) · {j.threads} threads · {j.fds} fds",
+                  file=sys.stderr, flush=True)
 
     report = run_soak(args.journeys, args.seed, args.out, progress=progress)
     (args.out / "soak-report.json").write_text(report.to_json(), encoding="utf-8")

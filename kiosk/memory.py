@@ -17,6 +17,12 @@ M_ARENA_MAX = -8  # mallopt's parameter number (glibc malloc.h)
 ARENAS = 2
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
 @cache
 def _libc() -> ctypes.CDLL | None:
     try:
@@ -39,3 +45,15 @@ def release_free_memory() -> None:
     trim = getattr(_libc(), "malloc_trim", None)
     if trim is not None:
         trim(0)
+
+
+def heap_in_use() -> int | None:
+    """Bytes malloc has handed out and not had back, over every arena
+    (glibc's mallinfo2; None elsewhere). Unlike resident memory it does not
+    count pages freed but kept, so a soak tells a leak from fragmentation."""
+    mallinfo2 = getattr(_libc(), "mallinfo2", None)
+    if mallinfo2 is None:
+        return None
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return int(info.uordblks + info.hblkhd)

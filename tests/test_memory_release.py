@@ -4,7 +4,7 @@ resident memory creeps up for months: the soak measured it, docs/soak.md)."""
 
 from __future__ import annotations
 
-from kiosk.memory import limit_heap_arenas, release_free_memory
+from kiosk.memory import heap_in_use, limit_heap_arenas, release_free_memory
 from kiosk.ui.soak import process_sample
 
 
@@ -26,3 +26,17 @@ def test_freed_heap_memory_goes_back_to_the_system() -> None:
 
 def test_glibc_takes_the_arena_limit() -> None:
     assert limit_heap_arenas()  # this machine's libc is glibc, as a terminal's
+
+
+def test_heap_in_use_counts_what_is_held_not_what_is_resident() -> None:
+    before = heap_in_use()
+    assert before is not None  # glibc
+    blocks = [bytearray(4000) for _ in range(12800)]  # about 50 MB of small blocks
+    held = heap_in_use()
+    big = bytearray(64 * 1024 * 1024)  # one block above the mmap threshold counts too
+    with_big = heap_in_use()
+    del blocks, big
+    after = heap_in_use()
+    assert held - before > 45 * 1024 * 1024
+    assert with_big - held > 60 * 1024 * 1024
+    assert with_big - after > 100 * 1024 * 1024

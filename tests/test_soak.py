@@ -29,6 +29,9 @@ def test_a_short_soak_with_random_faults_leaves_the_kiosk_whole(qapp, tmp_path: 
     clean = [(j.service, j.outcome, j.reason) for j in report.journeys if j.fault == "none"]
     assert all(outcome == "completed" for _, outcome, _ in clean), clean
     assert (tmp_path / "soak" / "soak-kiosk.log").stat().st_size > 10_000  # it did log
+    # Memory is sampled with its parts, so a long run can tell a leak from the rest.
+    assert all(j.heap_kb > 0 and 0 < j.rss_anon_kb < j.rss_kb for j in report.journeys)
+    assert {"anon_growth", "file_growth", "heap_growth"} <= summary["rss_mb"].keys()
 
 
 def test_the_soak_would_see_a_leak_a_stuck_screen_and_personal_data(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 from PySide6.QtCore import QEventLoop, QTimer
 
 from kiosk.journey import View
+from kiosk.memory import heap_in_use
 from kiosk.sandbox.demo import personal_data
 from kiosk.ui.autopilot import Autopilot
 from kiosk.ui.run import Kiosk
@@ -58,12 +59,21 @@ def personal_markers() -> list[str]:
 
 def process_sample() -> tuple[int, int, int]:
     """Resident memory (kB), threads and open file descriptors of this process."""
-    rss = 0
+    return (resident_kb()["VmRSS"], len(os.listdir("/proc/self/task")),
+            len(os.listdir("/proc/self/fd")))
+
+
+def resident_kb() -> dict[str, int]:
+    """This process's resident memory (``VmRSS``) and its parts: ``RssAnon``
+    (its own pages: heaps, stacks), ``RssFile`` (pages of mapped files, as the
+    fonts' glyphs drawn so far: shared and reclaimable), in kB."""
+    found: dict[str, int] = {}
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-    return rss, len(os.listdir("/proc/self/task")), len(os.listdir("/proc/self/fd"))
+            key = line.split(":", 1)[0]
+            if key in ("VmRSS", "RssAnon", "RssFile"):
+                found[key] = int(line.split()[1])
+    return found
 
 
 @dataclass
@@ -78,6 +88,10 @@ class Journey:
     rss_kb: int
     threads: int
     fds: int
+    # What the resident memory is made of, to tell a leak from the rest.
+    rss_anon_kb: int = 0
+    rss_file_kb: int = 0
+    heap_kb: int = 0  # malloc's blocks in use (kiosk.memory.heap_in_use)
 
 
 @dataclass
@@ -93,6 +107,10 @@ class SoakReport:
         warm = self.journeys[max(1, int(n * WARMUP_SHARE)) - 1:] if n else []
         first, last = (warm[0], warm[-1]) if warm else (None, None)
         rss_growth = ((last.rss_kb - first.rss_kb) / 1024) if first and last else 0.0
+
+        def growth(part: str) -> float:
+            return round((getattr(last, part) - getattr(first, part)) / 1024, 1) if first and last \
+                else 0.0
         by_fault: dict[str, Counter[str]] = {}
         for j in self.journeys:
             by_fault.setdefault(j.fault, Counter())[j.outcome] += 1
@@ -107,7 +125,11 @@ class SoakReport:
             "rss_mb": {"after_warmup": round(first.rss_kb / 1024, 1) if first else 0,
                        "end": round(last.rss_kb / 1024, 1) if last else 0,
                        "max": round(max(j.rss_kb for j in self.journeys) / 1024, 1) if n else 0,
-                       "growth": round(rss_growth, 1)},
+                       "growth": round(rss_growth, 1),
+                       # the growth's parts: own pages, mapped files, malloc's blocks in use
+                       "anon_growth": growth("rss_anon_kb"),
+                       "file_growth": growth("rss_file_kb"),
+                       "heap_growth": growth("heap_kb")},
             "threads": {"after_warmup": first.threads if first else 0,
                         "end": last.threads if last else 0,
                         "max": max((j.threads for j in self.journeys), default=0)},
@@ -232,9 +254,11 @@ class Soak:
             (self.out / "pilot" / document).unlink(missing_ok=True)
         gc.collect()  # a sample of what is held, not of garbage not yet collected
         rss, threads, fds = process_sample()
+        parts = resident_kb()
         return Journey(n, service, fault, result.outcome, result.reason,
                        fault == "none" or reached.is_set(), round(time.monotonic() - started, 2),
-                       rss, threads, fds)
+                       rss, threads, fds, rss_anon_kb=parts.get("RssAnon", 0),
+                       rss_file_kb=parts.get("RssFile", 0), heap_kb=(heap_in_use() or 0) // 1024)
 
     def _drive(self, service: str) -> Any:
         """One scripted citizen through ``service``; its result. The pilot is
