@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import ctypes.util
+import io
 import json
 import math
 import shutil
@@ -27,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from requests.structures import CaseInsensitiveDict
 
@@ -68,8 +70,10 @@ def response(status: int, body: bytes, headers: dict[str, str] | None = None
              ) -> requests.Response:
     resp = requests.Response()
     resp.status_code = status
-    resp._content = body
     resp.headers = CaseInsensitiveDict({"Content-Type": "application/json", **(headers or {})})
+    # The body as the client reads it off the wire: it streams replies (bounded).
+    resp.raw = urllib3.HTTPResponse(body=io.BytesIO(body), headers=dict(resp.headers),
+                                    status=status, preload_content=False)
     resp.encoding = "utf-8"
     return resp
 

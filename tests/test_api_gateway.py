@@ -541,9 +541,30 @@ def test_whatever_the_client_accepts_the_spec_allows(replies, kind: str, data) -
 
 class Call:
     def __init__(self, method: str, path: str, headers: dict[str, str], body: Any,
-                 response: requests.Response) -> None:
+                 response: RecordedReply) -> None:
         self.method, self.path, self.headers, self.body = method, path, headers, body
         self.response = response
+
+
+class RecordedReply:
+    """A reply as the client read it: the client streams the body itself (to
+    bound its size), so what it read is kept on the way through."""
+
+    def __init__(self, resp: requests.Response) -> None:
+        self.status_code = resp.status_code
+        self.headers = resp.headers
+        self.content = b""
+        read1 = resp.raw.read1
+
+        def keep(*args: Any, **kwargs: Any) -> bytes:
+            data = read1(*args, **kwargs)
+            self.content += data
+            return data
+
+        resp.raw.read1 = keep
+
+    def json(self) -> Any:
+        return json.loads(self.content)
 
 
 def _spec_path(path: str) -> str:
@@ -566,7 +587,8 @@ class Recording(requests.Session):
                 **kwargs: Any) -> requests.Response:
         resp = super().request(method, url, *args, **kwargs)
         self.calls.append(Call(str(method), _spec_path(urlsplit(str(url)).path),
-                               dict(kwargs.get("headers") or {}), kwargs.get("json"), resp))
+                               dict(kwargs.get("headers") or {}), kwargs.get("json"),
+                               RecordedReply(resp)))
         return resp
 
 

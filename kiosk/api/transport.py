@@ -21,12 +21,14 @@ import re
 import ssl
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from importlib import metadata
 from types import TracebackType
 from typing import Any, Self
 
 import requests
+import urllib3
 
 from kiosk.api.errors import (
     ErrorCode,
@@ -38,6 +40,11 @@ from kiosk.api.errors import (
 log = logging.getLogger("kiosk.api.client")
 
 RETRYABLE_STATUS = frozenset({502, 503, 504})
+# The largest reply the gateway sends legitimately is a few kB (docs/gateway.md).
+# A gateway gone wrong, or whoever stands in its place, must not fill the
+# kiosk's memory: a longer reply is refused as it arrives (decompressed size).
+MAX_REPLY_BYTES = 4 * 1024 * 1024
+_CHUNK = 64 * 1024
 MAX_RETRY_AFTER_S = 5.0
 _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -183,9 +190,9 @@ class Transport:
         raise AssertionError("unreachable")  # the loop always returns or raises
 
     def _send(self, method: str, path: str, json: dict[str, Any] | None,
-              headers: dict[str, str]) -> requests.Response:
+              headers: dict[str, str]) -> _Reply:
         try:
-            return self._session.request(
+            resp = self._session.request(
                 method,
                 self.base_url + path,
                 json=json,
@@ -194,6 +201,7 @@ class Transport:
                 allow_redirects=False,  # a redirect would turn a POST into a GET
                 verify=self._verify,
                 cert=self._cert,
+                stream=True,  # the body is read here, within bounds
             )
         except OSError as exc:
             reason = _tls_reason(exc)
@@ -207,6 +215,29 @@ class Transport:
                     "gateway %s %s: TLS handshake failed: %s", method, path, reason)
             raise GatewayTLSError(f"{method} {path}: TLS handshake failed: {reason}",
                                   reason=reason) from exc
+        with resp:
+            return _Reply(resp.status_code, resp.headers,
+                          self._body(method, path, resp))
+
+    def _body(self, method: str, path: str, resp: requests.Response) -> bytes:
+        """The reply's body, at most MAX_REPLY_BYTES once decompressed, and read
+        within the read timeout as a whole: a reply that trickles in a byte at a
+        time is a timeout (retried as one), not a kiosk held for ever."""
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
+            raise GatewayProtocolError(f"{method} {path}: reply of {declared} bytes is over "
+                                       f"the {MAX_REPLY_BYTES} limit", status=resp.status_code)
+        deadline = time.monotonic() + self.timeout[1]
+        body = bytearray()
+        while chunk := _read_some(resp):
+            body += chunk
+            if len(body) > MAX_REPLY_BYTES:
+                raise GatewayProtocolError(f"{method} {path}: reply over the {MAX_REPLY_BYTES} "
+                                           "bytes limit", status=resp.status_code)
+            if time.monotonic() > deadline:
+                raise requests.ReadTimeout(f"{method} {path}: reply not read in "
+                                           f"{self.timeout[1]} s")
+        return bytes(body)
 
     def _backoff(
         self,
@@ -235,7 +266,7 @@ class Transport:
         )
         self._sleep(delay)
 
-    def _reply(self, method: str, path: str, resp: requests.Response, attempt: int) -> Any:
+    def _reply(self, method: str, path: str, resp: _Reply, attempt: int) -> Any:
         status = resp.status_code
         log.debug("gateway %s %s -> %d (attempt %d)", method, path, status, attempt)
         if 200 <= status < 300:
@@ -260,6 +291,31 @@ class Transport:
                 retry_after_s=_retry_after_s(resp.headers.get("Retry-After")),
             )
         raise GatewayProtocolError(f"{method} {path}: unexpected HTTP {status}", status=status)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """A reply read whole (within bounds): what the client looks at."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+def _read_some(resp: requests.Response) -> bytes:
+    """What has arrived of the body (one read from the socket, decompressed
+    no further than a chunk), b"" at its end; urllib3's errors as requests'
+    (as iter_content would raise them), so the retries see a network fault."""
+    try:
+        return resp.raw.read1(_CHUNK, decode_content=True)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.ReadTimeout(str(exc)) from exc
+    except urllib3.exceptions.SSLError as exc:
+        raise requests.exceptions.SSLError(str(exc)) from exc
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(str(exc)) from exc
+    except (urllib3.exceptions.ProtocolError, urllib3.exceptions.HTTPError) as exc:
+        raise requests.exceptions.ChunkedEncodingError(str(exc)) from exc
 
 
 _INVALID = object()
@@ -302,7 +358,7 @@ def _retry_after_s(header: str | None) -> float | None:
     return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
-def _decode(resp: requests.Response) -> Any:
+def _decode(resp: _Reply) -> Any:
     try:
         return jsonlib.loads(resp.content)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
