@@ -49,3 +49,15 @@ def test_take_all_hands_back_every_widget_alive_in_order(qtbot) -> None:
     assert layout.count() == 0 and layout.findChildren(QLayout) == []
     layout.addWidget(taken[0])  # kept, as the pinyin bar keeps its buttons
     assert layout.count() == 1
+
+
+def test_only_take_all_takes_items_out_of_a_layout() -> None:
+    """A ``takeAt`` elsewhere would leak its item again: the kiosk's UI empties
+    layouts through ``take_all`` (or ``clear``) only."""
+    from pathlib import Path
+
+    import kiosk.ui
+
+    callers = sorted(path.name for path in Path(kiosk.ui.__file__).parent.glob("*.py")
+                     if ".takeAt(" in path.read_text(encoding="utf-8"))
+    assert callers == ["widgets.py"]
