@@ -27,16 +27,19 @@ import socket
 import stat
 import struct
 import sys
+import threading
 from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kiosk.config import Config
 
 __all__ = ["JournalHandler", "JsonFormatter", "RedactFilter", "file_handler", "install",
-           "journal_handler", "redact", "resolve_target", "setup_logging"]
+           "journal_handler", "log_uncaught_exceptions", "redact", "resolve_target",
+           "setup_logging"]
 
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
 ENV_JOURNAL_SOCKET = "KIOSK_JOURNAL_SOCKET"  # tests point the journal handler elsewhere
@@ -333,6 +336,33 @@ def install(handler: logging.Handler, level: str = "INFO") -> logging.Handler:
     return handler
 
 
+def log_uncaught_exceptions() -> None:
+    """Uncaught exceptions, in the main thread, another thread or a Qt slot
+    (PySide hands those to ``sys.excepthook``), are logged like any record:
+    redacted, to the journal or the files. Python's own hooks would print the
+    traceback, values and all, to stderr, which systemd stores as it is."""
+    sys.excepthook = _uncaught
+    threading.excepthook = _uncaught_in_thread
+
+
+def _uncaught(kind: type[BaseException], error: BaseException,
+              trace: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, trace)
+        return
+    logging.getLogger("kiosk.uncaught").critical("uncaught %s", kind.__name__,
+                                                 exc_info=(kind, error, trace))
+
+
+def _uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:  # as Python's own hook: a thread's normal end
+        return
+    thread = args.thread.name if args.thread is not None else "?"
+    logging.getLogger("kiosk.uncaught").critical(
+        "uncaught %s in thread %s", args.exc_type.__name__, thread,
+        exc_info=(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback))
+
+
 def setup_logging(config: Config, home: Path) -> list[logging.Handler]:
     """The kiosk's logging as ``config.logging`` says, replacing what an earlier
     call installed; returns the handlers installed (to remove them, in tests)."""
@@ -352,5 +382,6 @@ def setup_logging(config: Config, home: Path) -> list[logging.Handler]:
         where = str(home / "logs" / "kiosk.log")
     install(handler, settings.level)
     logging.captureWarnings(True)  # a library's warnings reach the same place, redacted
+    log_uncaught_exceptions()
     logging.getLogger(__name__).info("logging to %s at %s", where, settings.level.upper())
     return [handler]

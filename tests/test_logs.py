@@ -16,6 +16,7 @@ import string
 import struct
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,7 +159,9 @@ def clean_root() -> Iterator[logging.Logger]:
     """The root logger as it was, after the test's handlers are gone."""
     root = logging.getLogger()
     before, level = list(root.handlers), root.level
+    hooks = sys.excepthook, threading.excepthook
     yield root
+    sys.excepthook, threading.excepthook = hooks
     for handler in [h for h in root.handlers if h not in before]:
         root.removeHandler(handler)
         handler.close()
@@ -193,6 +196,48 @@ def test_json_lines_carry_the_fields_and_no_personal_data(tmp_path: Path,
     assert rows[-2]["exc"] is None
     for secret in ("C0000002", CITIZEN_ID, "5215299", "6612 3401"):
         assert secret not in text
+
+
+UNCAUGHT = f"""
+import logging, sys, threading
+from pathlib import Path
+from PySide6.QtCore import QCoreApplication, QTimer
+from kiosk.config import Config
+from kiosk.config.schema import LoggingConfig
+from kiosk.logs import setup_logging
+
+setup_logging(Config(logging=LoggingConfig(target="files", format="text")), Path(sys.argv[1]))
+worker = threading.Thread(target=lambda: {{}}["{CITIZEN_ID}"], name="card-reader")
+worker.start()
+worker.join()
+app = QCoreApplication([])
+
+def slot():
+    app.quit()
+    raise LookupError("no profile for {PHONE}")
+
+QTimer.singleShot(0, slot)
+app.exec()
+raise ValueError("no record for {CITIZEN_ID}")
+"""
+
+
+def test_uncaught_exceptions_are_logged_redacted_not_printed(tmp_path: Path) -> None:
+    """In the main thread, in another thread, in a Qt slot: each is a CRITICAL
+    record with its traceback, masked; nothing of it on stderr (the journal
+    would keep stderr as it is)."""
+    done = subprocess.run([sys.executable, "-c", UNCAUGHT, str(tmp_path)], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 1  # the uncaught exception still ends the process
+    log = (tmp_path / "logs" / "kiosk.log").read_text(encoding="utf-8")
+    assert "CRITICAL kiosk.uncaught card-reader: uncaught KeyError in thread card-reader" in log
+    assert "CRITICAL kiosk.uncaught MainThread: uncaught LookupError" in log
+    assert "CRITICAL kiosk.uncaught MainThread: uncaught ValueError" in log
+    assert "LookupError: no profile for [redacted:phone]" in log
+    assert "ValueError: no record for [redacted:id]" in log
+    for secret in (CITIZEN_ID, "5215299", "6612 3401"):
+        assert secret not in log and secret not in done.stderr, secret
+    assert "Traceback" not in done.stderr
 
 
 def test_text_lines_rotate_as_configured(tmp_path: Path, clean_root: logging.Logger) -> None:
