@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,7 @@ def run_soak(journeys: int, seed: int, out: Path, *, services: Sequence[str] | N
              progress: Callable[[Journey], None] | None = None) -> SoakReport:
     """Build a kiosk on its own sandbox under ``out``, soak it, scan its logs."""
     from kiosk.app import build_terminal
+    from kiosk.logs import log_uncaught_exceptions
     from kiosk.ui.run import application, build_kiosk
     from kiosk.ui.soak import SandboxFaults, Soak, scan_logs
     from kiosk.ui.theme import DESIGN_SIZE
@@ -86,6 +88,10 @@ def run_soak(journeys: int, seed: int, out: Path, *, services: Sequence[str] | N
     terminal = build_terminal(config, backend_url=url)
     application()
     kiosk = build_kiosk(terminal, lang=config.terminal.default_language)
+    # An exception in a Qt slot or a thread is a logged ERROR, a problem of the
+    # run, not a line on stderr nobody reads (kiosk run does the same).
+    hooks = sys.excepthook, threading.excepthook
+    log_uncaught_exceptions()
     try:
         kiosk.window.setFixedSize(*DESIGN_SIZE)
         kiosk.window.show()
@@ -102,6 +108,7 @@ def run_soak(journeys: int, seed: int, out: Path, *, services: Sequence[str] | N
         root.removeHandler(handler)
         root.level = level
         handler.close()
+        sys.excepthook, threading.excepthook = hooks
     report.leaks = scan_logs([log_file, *sorted((home / "logs").glob("*"))])
     return report
 
