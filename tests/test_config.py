@@ -184,8 +184,23 @@ def test_identity_with_a_ca_file(tmp_path: Path) -> None:
     key.write_text("-----BEGIN PRIVATE KEY-----\n...\n")
     with pytest.raises(ConfigError, match=r"identity\.trusted_issuers: .*key\.pem: not a PEM"):
         parse(f"[identity]\ntrusted_issuers = ['sandbox', {str(key)!r}]\n")
-    with pytest.raises(ConfigError, match=r"identity\.trusted_issuers: .*: cannot read"):
+    with pytest.raises(ConfigError, match=r"identity\.trusted_issuers: .*: not a regular file"):
         parse(f"[identity]\ntrusted_issuers = [{str(tmp_path)!r}]\n")
+
+
+def test_a_certificate_path_that_is_a_fifo_or_huge_is_refused_not_read(tmp_path: Path) -> None:
+    """Named by mistake, a FIFO would hold the start for ever (nobody writes to
+    it) and a huge file would be read whole: both are refused by what they are."""
+    fifo = tmp_path / "issuer.pem"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match=r"trusted_issuers: .*issuer\.pem: not a regular"):
+        parse(f"[identity]\ntrusted_issuers = [{str(fifo)!r}]\n")
+    huge = tmp_path / "huge.pem"
+    huge.write_bytes(b"-----BEGIN CERTIFICATE-----\n" + b"A" * (2 * 1024 * 1024))
+    with pytest.raises(ConfigError, match=r"huge\.pem: larger than"):
+        parse(f"[identity]\ntrusted_issuers = [{str(huge)!r}]\n")
+    with pytest.raises(ConfigError, match=r"backend\.ca_file: .*issuer\.pem: not a regular"):
+        parse(f"[backend]\nurl = 'https://gateway.example'\nca_file = {str(fifo)!r}\n")
 
 
 PRODUCTION = """version = 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import stat
 from pathlib import Path
@@ -78,12 +79,7 @@ def check_identity(identity: IdentityConfig) -> None:
         if not p.is_absolute():
             raise ConfigError(f"{key}: {entry!r} must be {SANDBOX_ISSUER!r} or an absolute "
                               "path of a PEM certificate file")
-        try:
-            head = p.read_bytes()
-        except FileNotFoundError:
-            raise ConfigError(f"{key}: {entry}: no such file") from None
-        except OSError as e:
-            raise ConfigError(f"{key}: {entry}: cannot read ({e.__class__.__name__})") from None
+        head = _read_file(key, entry)
         # The certificate itself is checked when the trust store loads it; this
         # catches the common mistake (a key or a DER file) at validation time.
         if PEM_CERTIFICATE not in head:
@@ -249,16 +245,29 @@ def check_tls(backend: BackendConfig) -> None:
                           f"backend.client_cert ({backend.client_cert})")
 
 
+# A PEM file of certificates or a key is a few kB.
+MAX_PEM_BYTES = 1024 * 1024
+
+
 def _read_file(key: str, path: str) -> bytes:
+    """A certificate or key file the config names, read whole: only a regular
+    file (a FIFO or a device named by mistake would hold the kiosk's start for
+    ever, or fill its memory) and no larger than MAX_PEM_BYTES."""
     # Relative to what would depend on where the kiosk was started from.
     if not Path(path).is_absolute():
         raise ConfigError(f"{key}: {path!r} must be an absolute path")
     try:
-        return Path(path).read_bytes()
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ConfigError(f"{key}: {path}: not a regular file")
+        with open(path, "rb") as f:
+            data = f.read(MAX_PEM_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"{key}: {path}: no such file") from None
     except OSError as e:
         raise ConfigError(f"{key}: {path}: cannot read ({e.__class__.__name__})") from None
+    if len(data) > MAX_PEM_BYTES:
+        raise ConfigError(f"{key}: {path}: larger than {MAX_PEM_BYTES} bytes, not a PEM file")
+    return data
 
 
 def check_production(config: Config) -> None:
