@@ -360,7 +360,7 @@ def _uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     thread = args.thread.name if args.thread is not None else "?"
     logging.getLogger("kiosk.uncaught").critical(
         "uncaught %s in thread %s", args.exc_type.__name__, thread,
-        exc_info=(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback))
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
 
 
 def setup_logging(config: Config, home: Path) -> list[logging.Handler]:
