@@ -104,31 +104,13 @@ _json = json  # LoopbackSession.request's argument is named json, as requests' i
 @cache
 def exchanges() -> tuple[Exchange, ...]:
     """Every kind of call the kiosk makes, done for real against the sandbox."""
-    from tests.test_sandbox_services import ALL, WITH_SUBMIT, complete
+    from tests.test_sandbox_services import make_every_call
 
     session = LoopbackSession(sandbox_context("seeds"))
     client = GatewayClient(URL, TERMINAL, TOKEN, session=session, sleep=lambda _s: None)
     phone = SandboxPhone(URL)
     phone._http = session
-    card, idn = "C0000001", "5215299(8)"
-    client.health()
-    for service_id in ALL:
-        client.lookup(service_id, card, idn)
-    for service_id in WITH_SUBMIT:
-        complete(client, phone, service_id)
-    client.profile(card, idn)
-    client.application_progress(card, idn)
-    client.departments_status()
-    client.voucher_balance(card, idn)
-    client.issue_vouchers(card, idn, 1, idempotency_key=client.new_idempotency_key())
-    payment = client.create_payment(card, idn, "dsi.id-renewal", Decimal("1.00"), "MOP",
-                                    [PaymentItem("a", Decimal(1))], idempotency_key="fuzz-refund")
-    client.payment_status(payment.payment_id)
-    client.refund_payment(payment.payment_id, "fuzz", idempotency_key="fuzz-refund-1")
-    client.heartbeat({"terminal_id": TERMINAL, "app_version": "0.1.0", "uptime_s": 1.0,
-                      "devices": [{"name": "printer", "state": "online"}], "alerts": [],
-                      "outbox": dict.fromkeys(("pending", "delivering", "delivered", "dead",
-                                               "dropped"), 0)})
+    make_every_call(client, phone, TERMINAL)
     return tuple(e for e in session.exchanges if not e.path.startswith("/_sandbox/"))
 
 

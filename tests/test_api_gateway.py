@@ -50,7 +50,7 @@ from kiosk.sandbox.demo import DEMO_CITIZENS
 from kiosk.sandbox.phone import SandboxPhone
 from kiosk.sandbox.server import SandboxServer
 from tests.conftest import CHAN, LEI, TERMINAL, TOKEN
-from tests.test_sandbox_services import ALL, WITH_SUBMIT, complete, key
+from tests.test_sandbox_services import ALL, WITH_SUBMIT, key, make_every_call
 
 AUTH = {"X-Terminal-Id": TERMINAL, "Authorization": f"Bearer {TOKEN}"}
 CARD, IDN = CHAN.card_number, CHAN.id_number
@@ -436,19 +436,7 @@ def replies(tmp_path_factory: pytest.TempPathFactory) -> Replies:
         http = Recording()
         with GatewayClient(server.url, TERMINAL, TOKEN, session=http) as client:
             phone = SandboxPhone(server.url)
-            for service_id in ALL:
-                client.lookup(service_id, CARD, IDN)
-            for service_id in WITH_SUBMIT:
-                complete(client, phone, service_id)
-            client.profile(CARD, IDN)
-            client.application_progress(CARD, IDN)
-            client.departments_status()
-            pay = next(c for c in http.calls if c.path == "/v1/payments")
-            payment_id = pay.response.json()["payment_id"]
-            client.payment_status(payment_id)
-            fresh = client.create_payment(CARD, IDN, "dsi.id-renewal", Decimal("1.00"), "MOP",
-                                          [PaymentItem("a", Decimal(1))], idempotency_key=key())
-            client.refund_payment(fresh.payment_id, "test", idempotency_key=key())
+            make_every_call(client, phone, TERMINAL)
             phone.close()
     parsers: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
         "/v1/profile": ("Profile", lambda o, s: Profile.from_json(o)),
@@ -596,26 +584,7 @@ def test_every_request_the_client_sends_is_what_the_spec_describes(server: Sandb
     http = Recording()
     with GatewayClient(server.url, TERMINAL, TOKEN, session=http) as client:
         phone = SandboxPhone(server.url)
-        for service_id in ALL:
-            client.lookup(service_id, CARD, IDN)
-        for service_id in WITH_SUBMIT:
-            complete(client, phone, service_id)
-        client.lookup("dsaj.commercial-registration", CARD, IDN,
-                      {"registration_number": "12345(SO)"})
-        client.profile(CARD, IDN)
-        client.application_progress(CARD, IDN)
-        client.departments_status()
-        client.voucher_balance(CARD, IDN)
-        client.issue_vouchers(CARD, IDN, 1, idempotency_key=key())
-        client.health()
-        fresh = client.create_payment(CARD, IDN, "dsi.id-renewal", Decimal("1.00"), "MOP",
-                                      [PaymentItem("a", Decimal(1))], idempotency_key=key())
-        client.payment_status(fresh.payment_id)
-        client.refund_payment(fresh.payment_id, "test", idempotency_key=key())
-        client.heartbeat({"terminal_id": TERMINAL, "app_version": "0", "uptime_s": 1.5,
-                          "devices": [{"name": "printer", "state": "online"}], "alerts": [],
-                          "outbox": dict.fromkeys(("pending", "delivering", "delivered",
-                                                   "dead", "dropped"), 0)})
+        make_every_call(client, phone, TERMINAL)
         phone.close()
     spec = schema.load_spec()
     described = {(m.upper(), p) for p, item in spec["paths"].items() for m in item}

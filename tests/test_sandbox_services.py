@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 import requests
 
-from kiosk.api import GatewayClient, GatewayRejected, GatewayUnavailable, Submission
+from kiosk.api import (
+    GatewayClient,
+    GatewayRejected,
+    GatewayUnavailable,
+    PaymentItem,
+    Submission,
+)
 from kiosk.sandbox.departments import DEPARTMENTS, SERVICES
 from kiosk.sandbox.phone import SandboxPhone
 from kiosk.sandbox.server import SandboxServer
@@ -106,6 +112,34 @@ def complete(client: GatewayClient, phone: SandboxPhone, service_id: str,
     return client.submit(service_id, card, idn, form, idempotency_key=key(),
                          payment_id=payment_id, otp_token=otp_token)
 
+
+
+def make_every_call(client: GatewayClient, phone: SandboxPhone, terminal_id: str,
+                    citizen: Any = CHAN) -> None:
+    """Every call the kiosk makes to the gateway, each at least once and as the
+    kiosk makes it: the spec check, the reply schemas and the fuzz seeds all
+    start from this walk."""
+    card, idn = citizen.card_number, citizen.id_number
+    client.health()
+    for service_id in ALL:
+        client.lookup(service_id, card, idn)
+    for service_id in WITH_SUBMIT:
+        complete(client, phone, service_id, citizen)
+    client.lookup("dsaj.commercial-registration", card, idn,
+                  {"registration_number": "12345(SO)"})
+    client.profile(card, idn)
+    client.application_progress(card, idn)
+    client.departments_status()
+    client.voucher_balance(card, idn)
+    client.issue_vouchers(card, idn, 1, idempotency_key=key())
+    fresh = client.create_payment(card, idn, "dsi.id-renewal", Decimal("1.00"), "MOP",
+                                  [PaymentItem("a", Decimal(1))], idempotency_key=key())
+    client.payment_status(fresh.payment_id)
+    client.refund_payment(fresh.payment_id, "test", idempotency_key=key())
+    client.heartbeat({"terminal_id": terminal_id, "app_version": "0", "uptime_s": 1.5,
+                      "devices": [{"name": "printer", "state": "online"}], "alerts": [],
+                      "outbox": dict.fromkeys(("pending", "delivering", "delivered", "dead",
+                                               "dropped"), 0)})
 
 # --- every service, for the demo card --------------------------------------------------
 
