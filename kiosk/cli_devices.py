@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from kiosk.config import data_dir, load
-from kiosk.maintenance.bundle import describe_device
 
 
 def add_devices_commands(sub: Any) -> None:
@@ -49,6 +48,8 @@ def _open(args: argparse.Namespace) -> tuple[Any, Mapping[str, Any]]:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from kiosk.maintenance.bundle import describe_device
+
     config, devices = _open(args)
     try:
         rows = [describe_device(name, d, config.device(name).driver)
@@ -67,6 +68,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
+    from kiosk.maintenance.bundle import describe_device
     from kiosk.maintenance.diagnostics import run_test
 
     config, devices = _open(args)

@@ -15,11 +15,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.devices.base import Device
 from kiosk.devices.status import DeviceStatus
-from kiosk.maintenance.diagnostics import Diagnosis
+
+if TYPE_CHECKING:  # annotations only: `kiosk devices` need not load the card's cryptography
+    from kiosk.maintenance.diagnostics import Diagnosis
 
 
 @dataclass(frozen=True)
