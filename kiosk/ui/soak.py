@@ -59,8 +59,11 @@ def personal_markers() -> list[str]:
 
 def process_sample() -> tuple[int, int, int]:
     """Resident memory (kB), threads and open file descriptors of this process."""
-    return (resident_kb()["VmRSS"], len(os.listdir("/proc/self/task")),
-            len(os.listdir("/proc/self/fd")))
+    return (resident_kb()["VmRSS"], *threads_and_fds())
+
+
+def threads_and_fds() -> tuple[int, int]:
+    return len(os.listdir("/proc/self/task")), len(os.listdir("/proc/self/fd"))
 
 
 def resident_kb() -> dict[str, int]:
@@ -106,11 +109,12 @@ class SoakReport:
         n = len(self.journeys)
         warm = self.journeys[max(1, int(n * WARMUP_SHARE)) - 1:] if n else []
         first, last = (warm[0], warm[-1]) if warm else (None, None)
-        rss_growth = ((last.rss_kb - first.rss_kb) / 1024) if first and last else 0.0
 
         def growth(part: str) -> float:
-            return round((getattr(last, part) - getattr(first, part)) / 1024, 1) if first and last \
-                else 0.0
+            """MB more at the end than after warm-up."""
+            return (getattr(last, part) - getattr(first, part)) / 1024 if first and last else 0.0
+
+        rss_growth = growth("rss_kb")
         by_fault: dict[str, Counter[str]] = {}
         for j in self.journeys:
             by_fault.setdefault(j.fault, Counter())[j.outcome] += 1
@@ -127,9 +131,9 @@ class SoakReport:
                        "max": round(max(j.rss_kb for j in self.journeys) / 1024, 1) if n else 0,
                        "growth": round(rss_growth, 1),
                        # the growth's parts: own pages, mapped files, malloc's blocks in use
-                       "anon_growth": growth("rss_anon_kb"),
-                       "file_growth": growth("rss_file_kb"),
-                       "heap_growth": growth("heap_kb")},
+                       "anon_growth": round(growth("rss_anon_kb"), 1),
+                       "file_growth": round(growth("rss_file_kb"), 1),
+                       "heap_growth": round(growth("heap_kb"), 1)},
             "threads": {"after_warmup": first.threads if first else 0,
                         "end": last.threads if last else 0,
                         "max": max((j.threads for j in self.journeys), default=0)},
@@ -253,11 +257,11 @@ class Soak:
         for document in result.documents:  # the pilot's copies: not kept
             (self.out / "pilot" / document).unlink(missing_ok=True)
         gc.collect()  # a sample of what is held, not of garbage not yet collected
-        rss, threads, fds = process_sample()
-        parts = resident_kb()
+        parts = resident_kb()  # one reading: the total and its parts of the same moment
+        threads, fds = threads_and_fds()
         return Journey(n, service, fault, result.outcome, result.reason,
                        fault == "none" or reached.is_set(), round(time.monotonic() - started, 2),
-                       rss, threads, fds, rss_anon_kb=parts.get("RssAnon", 0),
+                       parts["VmRSS"], threads, fds, rss_anon_kb=parts.get("RssAnon", 0),
                        rss_file_kb=parts.get("RssFile", 0), heap_kb=(heap_in_use() or 0) // 1024)
 
     def _drive(self, service: str) -> Any:
