@@ -319,7 +319,7 @@ _HOURS = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d")
 def _section(cls: type, table: Any, name: str) -> Any:
     if not isinstance(table, dict):
         raise ConfigError(f"{name}: must be a table")
-    known = {f.name: f for f in fields(cls) if f.name not in ("technicians", "roles")}
+    known = {f.name for f in fields(cls)}
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in known:
