@@ -126,18 +126,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-LOG_BYTES = 10 * 1024 * 1024  # per file; with the 5 before it, at most 60 MB on the disk
-LOG_FILES_KEPT = 5
-
-
-def log_to_files(home: Path, *, max_bytes: int = LOG_BYTES) -> logging.Handler:
-    """The kiosk's log in ``home/logs/kiosk.log``, rotated by size, redacted
-    (``kiosk.logs``; the kiosk itself logs as ``[logging]`` says)."""
-    from kiosk.logs import file_handler, install
-
-    return install(file_handler(home, max_bytes=max_bytes, files_kept=LOG_FILES_KEPT))
-
-
 def _demo(args: argparse.Namespace) -> int:
     config = load(args.config)
     if args.autopilot:

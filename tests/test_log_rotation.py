@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from kiosk.cli import LOG_FILES_KEPT, log_to_files
+from kiosk.logs import LOG_FILES_KEPT, file_handler, install
 
 
 def test_the_log_rotates_and_keeps_a_bounded_number_of_files(tmp_path: Path) -> None:
-    handler = log_to_files(tmp_path, max_bytes=2000)
+    handler = install(file_handler(tmp_path, max_bytes=2000))
     try:
         log = logging.getLogger("kiosk.test.rotation")
         for n in range(400):
