@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import CONFIG_VERSION, load
-from kiosk.config.edit import HIDDEN
+from kiosk.config.edit import shown
 
 
 def add_config_commands(sub: Any) -> None:
@@ -49,13 +49,10 @@ def _show(args: argparse.Namespace) -> int:
     """The configuration in effect (the file over the defaults), as JSON; the
     credential and PIN hashes shown only as set or not."""
     config = load(args.config)
-    shown = asdict(config)
-    if shown["backend"]["terminal_token"]:
-        shown["backend"]["terminal_token"] = HIDDEN
-    technicians = shown["maintenance"]["technicians"]
-    shown["maintenance"]["technicians"] = {who: HIDDEN for who in technicians}
-    shown = {"file": str(args.config) if args.config else None, **shown}
-    print(json.dumps(shown, ensure_ascii=False, indent=1))
+    # The settings editor's own list of secrets: one list, whatever shows them.
+    visible = {section: shown(section, value) for section, value in asdict(config).items()}
+    visible = {"file": str(args.config) if args.config else None, **visible}
+    print(json.dumps(visible, ensure_ascii=False, indent=1))
     return 0
 
 
