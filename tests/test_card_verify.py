@@ -179,8 +179,8 @@ def signer_certificate(key: ec.EllipticCurvePrivateKey, *, ca: bool = False,
                .not_valid_before(issuer.VALID_FROM).not_valid_after(issuer.VALID_UNTIL)
                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
     if usage:
-        builder = builder.add_extension(issuer._key_usage(digital_signature=True,
-                                                          key_cert_sign=ca), critical=True)
+        builder = builder.add_extension(issuer.key_usage(digital_signature=True,
+                                                         key_cert_sign=ca), critical=True)
     return builder.sign(ca_key, hashes.SHA256())
 
 

@@ -93,12 +93,12 @@ def _issuer(trusted: bool = True) -> _Issuer:
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     ca_cert = _certificate(CA_NAME, ca_key.public_key(), ca_key, serial=0x5A0001, extensions=[
         x509.BasicConstraints(ca=True, path_length=0),
-        _key_usage(key_cert_sign=True, crl_sign=True),
+        key_usage(key_cert_sign=True, crl_sign=True),
         ca_ski,
     ])
     ds_cert = _certificate(DS_NAME, ds_key.public_key(), ca_key, serial=0x5A0101, extensions=[
         x509.BasicConstraints(ca=False, path_length=None),
-        _key_usage(digital_signature=True),
+        key_usage(digital_signature=True),
         x509.SubjectKeyIdentifier.from_public_key(ds_key.public_key()),
         x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
     ])
@@ -197,8 +197,8 @@ def _overlong_name(card: IdCard) -> bytes:
     return tlv.tag_bytes(IDENTITY_TEMPLATE) + tlv.length_bytes(len(body)) + body
 
 
-def _key_usage(*, digital_signature: bool = False, key_cert_sign: bool = False,
-               crl_sign: bool = False) -> x509.KeyUsage:
+def key_usage(*, digital_signature: bool = False, key_cert_sign: bool = False,
+              crl_sign: bool = False) -> x509.KeyUsage:
     return x509.KeyUsage(digital_signature=digital_signature, content_commitment=False,
                          key_encipherment=False, data_encipherment=False, key_agreement=False,
                          key_cert_sign=key_cert_sign, crl_sign=crl_sign, encipher_only=False,

@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from kiosk.sandbox.issuer import key_usage
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 _VALIDITY = timedelta(days=365)
 # Clocks of two machines differ a little; a certificate valid only from "now"
@@ -80,8 +82,7 @@ class Authority:
         builder = (_builder(subject, subject, key.public_key(), start,
                             not_after or start + _VALIDITY)
                    .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                   .add_extension(x509.KeyUsage(False, False, False, False, False, True, True,
-                                                False, False), critical=True))
+                   .add_extension(key_usage(key_cert_sign=True, crl_sign=True), critical=True))
         return cls(builder.sign(key, hashes.SHA256()), key)
 
     def issue(self, name: str, *, hosts: tuple[str, ...] = (), client: bool = False,
