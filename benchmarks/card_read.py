@@ -14,7 +14,6 @@ and one minimal APDU (SELECT AID) timed the same way: floor = APDUs x round trip
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import os
@@ -36,7 +35,7 @@ from kiosk.devices.apdu import INS_SELECT, CardChannel, Command
 from kiosk.devices.base import Device
 from kiosk.devices.chip_reader import read_chip
 from kiosk.devices.pcsc import PcscCardReader
-from kiosk.devices.pcscd_daemon import VPCD_DRIVER, PcscdDaemon, running_pcscd
+from kiosk.devices.pcscd_daemon import VPCD_DRIVER, PcscdDaemon, processes, running_pcscd
 from kiosk.devices.status import CardReaderStatus, DeviceState, DeviceStatus, Media
 from kiosk.devices.virtual_card import VirtualCard
 from kiosk.devices.vpcd import VpcdCard
@@ -214,21 +213,12 @@ def pcscd_unavailable() -> str | None:
     if running:
         return (f"a pcscd is already running (pid {running[0]}): it owns /run/pcscd, and "
                 "this benchmark does not stop another's")
-    testing = [pid for pid, argv in _processes() if "pytest" in argv and pid != os.getpid()]
+    testing = [pid for pid, argv in processes("cmdline")
+               if "pytest" in argv and pid != os.getpid()]
     if testing:
         return (f"a test run is going on (pid {testing[0]}): its PC/SC tests would take "
                 "/run/pcscd over in the middle of the reads")
     return None
-
-
-def _processes() -> list[tuple[int, str]]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                argv = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
-                found.append((int(entry.name), argv.decode(errors="replace")))
-    return found
 
 
 def bench(quick: bool = False) -> Measured:

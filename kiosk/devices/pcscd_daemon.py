@@ -69,15 +69,22 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def running_pcscd() -> list[int]:
-    """PIDs of pcscd processes on this machine (from /proc, by executable name)."""
-    pids = []
+def processes(what: str = "comm") -> list[tuple[int, str]]:
+    """Every process on this machine, as (pid, its /proc ``what``: "comm" the
+    executable's name, "cmdline" its arguments, NULs as spaces); those gone
+    meanwhile are left out."""
+    found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
-                if (entry / "comm").read_text().strip() == "pcscd":
-                    pids.append(int(entry.name))
-    return pids
+                text = (entry / what).read_bytes().replace(b"\0", b" ")
+                found.append((int(entry.name), text.decode(errors="replace").strip()))
+    return found
+
+
+def running_pcscd() -> list[int]:
+    """PIDs of pcscd processes on this machine (from /proc, by executable name)."""
+    return [pid for pid, name in processes() if name == "pcscd"]
 
 
 def wait_pid_exit(pid: int, timeout: float) -> bool:
