@@ -97,9 +97,7 @@ def _bench(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as work:
         for name in chosen:
             if name in args.skip:
-                result = {"name": name, "title": names[name], "status": "skipped",
-                          "reason": "skipped on request (--skip)", "seconds": 0.0,
-                          "params": {}, "figures": []}
+                result = unmeasured(name, names[name], "skipped", "skipped on request (--skip)")
             else:
                 print(f"kiosk bench: {name}: {names[name]} ...", file=sys.stderr, flush=True)
                 result = run_one(folder, name, args.quick, Path(work))
@@ -143,8 +141,15 @@ def run_one(folder: Path, name: str, quick: bool, work: Path) -> dict[str, Any]:
         return json.loads(out.read_text(encoding="utf-8"))
     why = (f"no report in {TIMEOUT_S[quick]:.0f} s: killed" if code is None
            else f"exited with code {code} without a report")
-    return {"name": name, "title": "", "status": "failed", "reason": why,
-            "seconds": round(time.monotonic() - start, 1), "params": {}, "figures": []}
+    return unmeasured(name, "", "failed", why, seconds=round(time.monotonic() - start, 1))
+
+
+def unmeasured(name: str, title: str, status: str, reason: str, *,
+               seconds: float = 0.0) -> dict[str, Any]:
+    """The report of a benchmark that gave no figures (skipped, failed), in the
+    shape each benchmark's own process writes (benchmarks/bench_suite.py::run)."""
+    return {"name": name, "title": title, "status": status, "reason": reason,
+            "seconds": seconds, "params": {}, "figures": []}
 
 
 def machine() -> dict[str, Any]:
