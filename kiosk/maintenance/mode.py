@@ -180,7 +180,7 @@ class Maintenance:
         def done(results: Any, error: BaseException | None) -> None:
             if epoch != self._epoch:
                 return
-            rows = [] if error is not None else [self.pages.diagnosis_row(d) for d in results]
+            rows = [] if error is not None else [d.as_dict(self.lang) for d in results]
             passed = error is None and all(r["passed"] for r in rows)
             if passed:
                 self.resume(self_test="passed")

@@ -198,11 +198,6 @@ class Pages:
         return {"counters": dict(self.counters.snapshot()), "consumables": consumables,
                 "notice": self.notice}
 
-    @staticmethod
-    def diagnosis_row(d: Any) -> dict[str, Any]:
-        return {"device": d.device, "passed": bool(d.passed), "key": d.key,
-                "values": dict(d.values), "seconds": round(float(d.seconds), 1)}
-
     # ----- actions -------------------------------------------------------------------
 
     def _test(self, name: str) -> None:
@@ -221,7 +216,7 @@ class Pages:
                 self.results[name] = {"device": name, "passed": False, "key": "maint.test_broke",
                                       "values": {}, "seconds": 0.0}
             else:
-                self.results[name] = self.diagnosis_row(diagnosis)
+                self.results[name] = diagnosis.as_dict(mode.lang)
                 if self.history is not None:
                     self.history.record(diagnosis)
             mode.audit.append(mode.actor, "device.test", device=name,
