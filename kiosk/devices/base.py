@@ -29,25 +29,18 @@ class DeviceError(Exception):
         self.detail = detail
 
 
-class Device:
-    """Base of every driver and simulator."""
+class Listeners:
+    """Callbacks that subscribe and leave from any thread. Each call reaches
+    every one subscribed at that moment, a broken one logged and the others
+    still called: a listener's bug must not kill the device's thread."""
 
-    kind: str = "device"  # "card_reader", "camera", "printer"
-    simulated: bool = False
-
-    def __init__(self, name: str, initial: DeviceStatus) -> None:
-        self.name = name
-        self._status = initial
+    def __init__(self, what: str, owner: str) -> None:
+        self.what, self.owner = what, owner  # "status", "device-printer": for the log
         self._lock = threading.Lock()
-        self._listeners: list[StatusListener] = []
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"device-{name}")
+        self._listeners: list[Callable[..., None]] = []
 
-    @property
-    def status(self) -> DeviceStatus:
-        return self._status
-
-    def subscribe(self, listener: StatusListener) -> Callable[[], None]:
-        """Call ``listener(device, status)`` on every change, from any thread."""
+    def add(self, listener: Callable[..., None]) -> Callable[[], None]:
+        """Subscribe ``listener``; returns what unsubscribes it."""
         with self._lock:
             self._listeners.append(listener)
 
@@ -58,18 +51,44 @@ class Device:
 
         return unsubscribe
 
+    def call(self, *args: Any) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(*args)
+            except Exception:
+                log.exception("%s listener failed for %s", self.what, self.owner)
+
+
+class Device:
+    """Base of every driver and simulator."""
+
+    kind: str = "device"  # "card_reader", "camera", "printer"
+    simulated: bool = False
+
+    def __init__(self, name: str, initial: DeviceStatus) -> None:
+        self.name = name
+        self._status = initial
+        self._lock = threading.Lock()
+        self._status_listeners = Listeners("status", name)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"device-{name}")
+
+    @property
+    def status(self) -> DeviceStatus:
+        return self._status
+
+    def subscribe(self, listener: StatusListener) -> Callable[[], None]:
+        """Call ``listener(device, status)`` on every change, from any thread."""
+        return self._status_listeners.add(listener)
+
     def _set_status(self, status: DeviceStatus) -> None:
         with self._lock:
             if status == self._status:
                 return
             self._status = status
-            listeners = list(self._listeners)
         log.info("device %s status %s %s", self.name, status.device.value, status.detail)
-        for listener in listeners:
-            try:
-                listener(self, status)
-            except Exception:  # a broken listener must not kill the device thread
-                log.exception("status listener failed for %s", self.name)
+        self._status_listeners.call(self, status)
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """Run ``fn`` on this device's worker thread."""

@@ -7,9 +7,7 @@ a PDF file and can be told to run out of paper, open its cover or go offline.
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -17,11 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.devices.base import Device, DeviceError
+from kiosk.devices.base import Device, DeviceError, Listeners
 from kiosk.devices.status import DeviceState, DeviceStatus, Paper, PrinterStatus
 
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,8 +53,7 @@ class Printer(Device):
 
     def __init__(self, name: str, initial: DeviceStatus) -> None:
         super().__init__(name, initial)
-        self._job_listeners: list[JobListener] = []
-        self._job_lock = threading.Lock()
+        self._job_listeners = Listeners("job", name)
 
     def print_pdf(self, pdf: bytes, job_name: str) -> Future[PrintResult]:
         """Print and wait for the job's end. Fails with ``DeviceError`` codes:
@@ -69,15 +65,7 @@ class Printer(Device):
 
     def subscribe_jobs(self, listener: JobListener) -> Callable[[], None]:
         """Call ``listener(printer, JobEnd)`` as each job ends, on the device's thread."""
-        with self._job_lock:
-            self._job_listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with self._job_lock:
-                if listener in self._job_listeners:
-                    self._job_listeners.remove(listener)
-
-        return unsubscribe
+        return self._job_listeners.add(listener)
 
     def _submit_job(self, job_name: str, fn: Callable[..., PrintResult],
                     *args: Any) -> Future[PrintResult]:
@@ -98,13 +86,7 @@ class Printer(Device):
         return self.submit(job)
 
     def _tell(self, end: JobEnd) -> None:
-        with self._job_lock:
-            listeners = list(self._job_listeners)
-        for listener in listeners:
-            try:
-                listener(self, end)
-            except Exception:  # a broken listener must not fail the job
-                log.exception("job listener failed for %s", self.name)
+        self._job_listeners.call(self, end)  # a broken listener must not fail the job
 
 
 class SimulatedPrinter(Printer):
