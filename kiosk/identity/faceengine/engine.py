@@ -151,15 +151,8 @@ class FaceEngine:
         if not rects:
             track.box, track.last_patch, track.last_box = None, None, None
             return Observation(width, height, timestamp, no_face_guidance(gray, self.limits))
-        main = rects[0]
-        raw = (main.left(), main.top(), main.width(), main.height())
-        box = clamp_box(*raw, width, height)
+        code, box, geo, shape = self._judge(img, gray, rects[0], track.crowd)
         track.box = box
-        shape = self._shape(img, main)
-        geo = geometry([(p.x, p.y) for p in shape.parts()])
-        patch = face_patch(gray, box, 64)
-        code = face_guidance(raw_box=raw, box=box, width=width, height=height,
-                             crowd=track.crowd, geo=geo, patch=patch, limits=self.limits)
         motion = self._motion(track, gray, box)
         distance = None
         if code == "ok":
@@ -177,18 +170,24 @@ class FaceEngine:
         track, no encoding): nothing of the frame outlives the call."""
         img = np.frombuffer(rgb, np.uint8).reshape(height, width, 3)
         gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-        s = min(1.0, self.scan_width / gray.shape[1])
-        rects = sorted(self._detect(gray, 0, 0, s), key=lambda r: r.area(), reverse=True)
+        rects, crowd = self._scan(gray)
         if not rects:
             return Observation(width, height, timestamp, no_face_guidance(gray, self.limits))
-        main = rects[0]
-        crowd = len(rects) > 1 and rects[1].width() >= self.limits.several_ratio * main.width()
+        code, box, _geo, _shape = self._judge(img, gray, rects[0], crowd)
+        return Observation(width, height, timestamp, code, box)
+
+    def _judge(self, img: np.ndarray, gray: np.ndarray, main: Any, crowd: bool
+               ) -> tuple[str, tuple[int, int, int, int], Any, Any]:
+        """What is wrong with the face ``main`` (a guidance code, "ok" if nothing),
+        its box clamped to the frame, its geometry and its landmarks."""
+        height, width = gray.shape
         raw = (main.left(), main.top(), main.width(), main.height())
         box = clamp_box(*raw, width, height)
-        geo = geometry([(p.x, p.y) for p in self._shape(img, main).parts()])
+        shape = self._shape(img, main)
+        geo = geometry([(p.x, p.y) for p in shape.parts()])
         code = face_guidance(raw_box=raw, box=box, width=width, height=height, crowd=crowd,
                              geo=geo, patch=face_patch(gray, box, 64), limits=self.limits)
-        return Observation(width, height, timestamp, code, box)
+        return code, box, geo, shape
 
     def _distance(self, track: _Track, img: np.ndarray, shape: Any) -> float:
         probe = np.array(self._encoder.compute_face_descriptor(img, shape))
@@ -222,13 +221,18 @@ class FaceEngine:
             if found:
                 return found
         track.since_scan = 0
-        s = min(1.0, self.scan_width / gray.shape[1])
-        found = self._detect(gray, 0, 0, s)
-        found.sort(key=lambda r: r.area(), reverse=True)
         # Who else is there is known only from full scans; it holds until the next one.
-        track.crowd = len(found) > 1 and (
-            found[1].width() >= self.limits.several_ratio * found[0].width())
+        found, track.crowd = self._scan(gray)
         return found
+
+    def _scan(self, gray: np.ndarray) -> tuple[list[Any], bool]:
+        """Faces in the whole frame, largest first, and whether someone else is
+        close enough to the camera to count (a second face nearly as large)."""
+        s = min(1.0, self.scan_width / gray.shape[1])
+        found = sorted(self._detect(gray, 0, 0, s), key=lambda r: r.area(), reverse=True)
+        crowd = len(found) > 1 and (
+            found[1].width() >= self.limits.several_ratio * found[0].width())
+        return found, crowd
 
     def _near(self, box: tuple[int, int, int, int], gray: np.ndarray) -> list[Any]:
         x, y, w, h = box
