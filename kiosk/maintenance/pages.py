@@ -238,22 +238,22 @@ class Pages:
             if stopped.is_set() or drawing.is_set():
                 frame.wipe()
                 return
-            try:
-                seen = locate(frame) if locate is not None else None
-            except Exception as e:  # the preview goes on without a box
-                log.warning("face location failed: %s", type(e).__name__)
-                seen = None
-            overlay = {"box": getattr(seen, "box", None),
-                       "guidance": getattr(seen, "guidance", None)}
+            # Located off the camera's thread (a dlib scan takes tens of ms; the
+            # camera must go on reading), drawn on the UI thread, then wiped.
             drawing.set()
 
-            def draw() -> None:
+            def drawn(seen: Any, error: BaseException | None) -> None:
                 drawing.clear()
+                if error is not None:  # the preview goes on without a box
+                    log.warning("face location failed: %s", type(error).__name__)
+                overlay = {"box": getattr(seen, "box", None),
+                           "guidance": getattr(seen, "guidance", None)}
                 if not stopped.is_set():
                     host.preview(frame, overlay)
                 frame.wipe()  # a technician's face is not kept either
 
-            host.post(draw)
+            host.run_in_background(lambda: locate(frame) if locate is not None else None,
+                                   drawn)
 
         def stop() -> None:
             stopped.set()
