@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_result import Figure, Measured
+from sandbox_gateway import TERMINAL, TOKEN
 from sandbox_gateway import sandbox_process as sandbox
 
 from kiosk.api.client import GatewayClient
@@ -46,7 +47,6 @@ from kiosk.offline.sealed import Sealer
 from kiosk.offline.store import open_state
 from kiosk.offline.sync import SyncWorker
 
-TERMINAL, TOKEN = "demo-terminal-01", "sandbox-demo-token"
 CARD, ID_NUMBER = "C0000001", "5215299(8)"
 LIFE = {"face_verified": True, "liveness": True}
 FORMS: dict[str, dict[str, Any]] = {

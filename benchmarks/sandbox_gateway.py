@@ -24,6 +24,7 @@ from bench_result import Figure, Measured
 
 from kiosk.api.client import GatewayClient
 from kiosk.cli_soak import start_sandbox
+from kiosk.sandbox.server import DEFAULT_TERMINALS
 
 
 def sandbox_process(home: Path) -> tuple[subprocess.Popen[str], str]:
@@ -34,7 +35,7 @@ def sandbox_process(home: Path) -> tuple[subprocess.Popen[str], str]:
 
 # --- the benchmark: the kiosk's gateway client against raw requests ---------------------
 
-TERMINAL, TOKEN = "demo-terminal-01", "sandbox-demo-token"
+TERMINAL, TOKEN = next(iter(DEFAULT_TERMINALS.items()))  # the sandbox's demo terminal
 CARD, ID_NUMBER = "C0000001", "5215299(8)"
 LOOKUP = "dsat.traffic-fines"
 FEEDBACK = {"category": "suggestion", "department": "ssm",
