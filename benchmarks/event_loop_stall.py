@@ -51,7 +51,6 @@ from bench_result import Figure, Measured
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-TERMINAL, TOKEN = "demo-terminal-01", "sandbox-demo-token"
 # Together they read the card, check the face, look up and submit to the
 # gateway, take a payment, ask for an SMS code, queue to the outbox, and print
 # every kind of document (vouchers, certificates, slips, receipts).
